@@ -1,0 +1,72 @@
+"""Where things live in a course folder.
+
+Everything takes the course root as an argument, so the same code works on
+the repository and on a temporary copy of it (the tests grade such copies).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = "building_blocks"
+NOTEBOOK = "building_blocks"
+
+# Folders that make up a gradable course: copied as a whole by the tests
+COURSE_FILES = ["nbgrader_config.py", "source", "release", "submitted"]
+
+
+def source_notebook(root: Path) -> Path:
+    return root / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+
+
+def release_notebook(root: Path) -> Path:
+    return root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+
+
+def submitted_notebook(root: Path, student: str) -> Path:
+    return root / "submitted" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+
+
+def autograded_notebook(root: Path, student: str) -> Path:
+    return root / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+
+
+def feedback_file(root: Path, student: str) -> Path:
+    return root / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html"
+
+
+def gradebook_url(root: Path) -> str:
+    return "sqlite:///" + str(root / "gradebook.db")
+
+
+def submitted_students(root: Path) -> list[str]:
+    """Every student folder under submitted/, hand-in or not, sorted."""
+    submitted = root / "submitted"
+    if not submitted.is_dir():
+        return []
+    return sorted(p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def load_nbgrader_config(root: Path):
+    """The course's nbgrader_config.py, loaded as nbgrader itself loads it."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config_file = root / "nbgrader_config.py"
+    if not config_file.is_file():
+        raise FileNotFoundError(f"{config_file} is missing: point --root at the course folder, "
+                                "the one that holds nbgrader_config.py")
+    return PyFileConfigLoader(config_file.name, path=str(root)).load_config()
+
+
+def environment_bin_on_path() -> None:
+    """Put this interpreter's bin/ first on PATH.
+
+    nbgrader runs the `alembic` executable to set up its database and
+    jupyter_client looks for kernels on PATH; both must come from the same
+    environment as nbgrader itself, even when the caller did not activate it.
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if parts[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, *parts])

@@ -1,0 +1,50 @@
+"""Grade every hand-in in submitted/ and print the score table.
+
+Regenerates release/ from source/, autogrades each student on their own,
+writes feedback/ and grades.csv, then prints per-student, per-exercise
+scores read back from the gradebook. Exits non-zero only when a step failed
+for the whole course or a hand-in could not be graded, and says which.
+
+Usage: python -m coursetools.grade [--root DIR] [--no-release]
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from coursetools import course, notebooks, pipeline, report
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m coursetools.grade", description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=course.REPOSITORY_ROOT, help="course root (default: this repository)")
+    parser.add_argument("--no-release", dest="release", action="store_false",
+                        help="grade against the release as it is, without regenerating it from source/")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+
+    students = course.submitted_students(root)
+    if not students:
+        print(f"Nothing to grade: {root / 'submitted'} has no student folders. "
+              f"Put each hand-in at submitted/<student>/{course.ASSIGNMENT}/{course.NOTEBOOK}.ipynb.", file=sys.stderr)
+        return 1
+    try:
+        outcomes = pipeline.grade_course(root, release=args.release)
+    except pipeline.GradingError as error:
+        print(f"Grading stopped: {error}", file=sys.stderr)
+        return 1
+
+    problems = {o.student: o.problem for o in outcomes if not o.graded}
+    points = notebooks.test_points(notebooks.read(course.source_notebook(root)))
+    print(report.format_table(report.read_scores(root, students), points, problems))
+    print(f"\n{len(outcomes) - len(problems)} of {len(outcomes)} hand-ins graded; "
+          f"grades in {root / pipeline.GRADES_CSV}, feedback in {root / 'feedback'}")
+    if problems:
+        print(f"Could not grade: {', '.join(problems)}. The autograded/ folder and the nbgrader log above say why; "
+              f"fix or replace those hand-ins and rerun `make grade`.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Run nbgrader over a course folder: release, autograde, feedback, export.
+
+nbgrader is driven in-process through its own `NbGraderAPI`, one student
+at a time: each hand-in is graded on its own, a failure is reported for that
+student alone, and the start-up cost of nbgrader is paid once per run.
+"""
+
+import contextlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.plugins import CsvExportPlugin
+
+from coursetools import course
+
+GRADES_CSV = "grades.csv"
+
+
+class GradingError(RuntimeError):
+    """A step of the pipeline failed for the whole course, not for one student."""
+
+
+@dataclass(frozen=True)
+class StudentOutcome:
+    student: str
+    graded: bool
+    problem: str = ""  # why grading failed, in one line; empty when graded
+
+
+@contextlib.contextmanager
+def inside(root: Path):
+    """nbgrader resolves some paths against the current directory, so work from the course root."""
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def open_api(root: Path) -> NbGraderAPI:
+    try:
+        config = course.load_nbgrader_config(root)
+    except FileNotFoundError as error:
+        raise GradingError(str(error)) from None
+    course.environment_bin_on_path()
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no details given"
+
+
+def failure_reason(result: dict) -> str:
+    """The most specific error nbgrader logged, rather than its generic closing line."""
+    errors = [line.strip() for line in (result.get("log") or "").splitlines()
+              if re.match(r"\s*[\w.]+(Error|Exception|Exit): ", line) and "NbGraderException" not in line]
+    return errors[-1] if errors else last_line(result.get("error") or result.get("log"))
+
+
+def generate_release(api: NbGraderAPI) -> None:
+    result = api.generate_assignment(course.ASSIGNMENT, force=True, create=True)
+    if not result["success"]:
+        raise GradingError(
+            f"nbgrader could not generate release/ from source/: {last_line(result.get('error'))}\n"
+            f"Fix the source notebook (`nbgrader validate {course.source_notebook(Path('.'))}` shows problems), then rerun."
+        )
+
+
+def autograde(api: NbGraderAPI, student: str) -> StudentOutcome:
+    result = api.autograde(course.ASSIGNMENT, student, force=True, create=True)
+    if result["success"]:
+        return StudentOutcome(student, graded=True)
+    return StudentOutcome(student, graded=False, problem=failure_reason(result))
+
+
+def generate_feedback(api: NbGraderAPI, student: str) -> None:
+    result = api.generate_feedback(course.ASSIGNMENT, student, force=True)
+    if not result["success"]:
+        raise GradingError(f"nbgrader could not write feedback for {student}: {last_line(result.get('error'))}")
+
+
+def export_grades(root: Path) -> Path:
+    destination = root / GRADES_CSV
+    with Gradebook(course.gradebook_url(root)) as gradebook:
+        CsvExportPlugin(to=str(destination)).export(gradebook)
+    return destination
+
+
+def grade_course(root: Path, release: bool = True) -> list[StudentOutcome]:
+    """Grade every hand-in under submitted/; return one outcome per student."""
+    root = root.resolve()
+    with inside(root):
+        api = open_api(root)
+        if release:
+            generate_release(api)
+        outcomes = [autograde(api, student) for student in course.submitted_students(root)]
+        for outcome in outcomes:
+            if outcome.graded:
+                generate_feedback(api, outcome.student)
+        export_grades(root)
+    return outcomes

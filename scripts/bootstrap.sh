@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Create the course's virtual environment in .venv from the pinned requirements.
+# Called by make whenever requirements.txt is newer than the environment; safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    echo "bootstrap: '$PYTHON' was not found. Install Python 3.11 or newer, or run 'make PYTHON=/path/to/python3.11'." >&2
+    exit 1
+fi
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "bootstrap: nbgrader 0.9.6 needs Python 3.11 or newer, but '$PYTHON' is $("$PYTHON" -V 2>&1)." \
+         "Install a newer Python and run 'make PYTHON=python3.11' (or newer)." >&2
+    exit 1
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        rm -rf "$VENV"
+        # Debian and Ubuntu ship venv support in a separate package
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "bootstrap: installing Debian's venv support for $PYTHON" >&2
+            apt-get update -qq
+            apt-get install -y -qq "python3-venv" >/dev/null
+            "$PYTHON" -m venv "$VENV"
+        else
+            echo "bootstrap: '$PYTHON -m venv' failed. On Debian or Ubuntu run 'sudo apt-get install python3-venv', then rerun make." >&2
+            exit 1
+        fi
+    fi
+fi
+
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# The kernel that runs the notebooks is this environment's own Python
+"$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+touch "$VENV/.installed"
+echo "bootstrap: environment ready in $VENV"

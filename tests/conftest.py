@@ -1,0 +1,76 @@
+"""Shared fixtures: the course's notebooks, an executed source and a graded copy of the course.
+
+The expensive fixtures (running a kernel, grading every demo student) are
+session-scoped so each happens once per test run.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbclient
+import pytest
+
+from coursetools import course, notebooks
+
+ROOT = course.REPOSITORY_ROOT
+# nbgrader, run here or in a subprocess, needs this environment's `alembic` and kernel
+course.environment_bin_on_path()
+
+
+@pytest.fixture(scope="session")
+def source_nb():
+    return notebooks.read(course.source_notebook(ROOT))
+
+
+@pytest.fixture(scope="session")
+def release_nb():
+    return notebooks.read(course.release_notebook(ROOT))
+
+
+def execute(nb):
+    """Run a notebook top to bottom in a real kernel, in the source folder, stopping at the first error."""
+    workdir = course.source_notebook(ROOT).parent
+    client = nbclient.NotebookClient(notebooks.nbformat.from_dict(nb), timeout=60, record_timing=False,
+                                     config=course.load_nbgrader_config(ROOT),
+                                     resources={"metadata": {"path": str(workdir)}})
+    return client.execute()
+
+
+@pytest.fixture(scope="session")
+def executed_source(source_nb):
+    return execute(source_nb)
+
+
+def copy_course(destination: Path) -> Path:
+    destination.mkdir(parents=True)
+    for name in course.COURSE_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name)
+        else:
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    """A fresh, ungraded copy of the course for one test."""
+    return copy_course(tmp_path / "course")
+
+
+def run_grade(root: Path, *extra: str) -> subprocess.CompletedProcess:
+    """`make grade`'s command, run on a course copy as a separate process."""
+    return subprocess.run([sys.executable, "-m", "coursetools.grade", "--root", str(root), *extra],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def graded_course(tmp_path_factory):
+    """A copy of the course graded twice with the real command, as an instructor would rerun it."""
+    root = copy_course(tmp_path_factory.mktemp("graded") / "course")
+    first = run_grade(root)
+    first_csv = (root / "grades.csv").read_text()
+    second = run_grade(root)
+    return {"root": root, "first": first, "second": second, "first_csv": first_csv}
