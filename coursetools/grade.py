@@ -10,12 +10,22 @@ Usage: python -m coursetools.grade [--root DIR] [--no-release]
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
+
+from sqlalchemy.exc import SAWarning
 
 from coursetools import course, notebooks, pipeline, report
 
 
+# How much of nbgrader's log to show for a hand-in that could not be graded
+LOG_LINES = 15
+
+
 def main(argv=None) -> int:
+    # nbgrader 0.9.6's gradebook trips SQLAlchemy 2's autoflush warning on every
+    # grading; it changes nothing and would bury the table
+    warnings.filterwarnings("ignore", category=SAWarning)
     parser = argparse.ArgumentParser(prog="python -m coursetools.grade", description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=Path, default=course.REPOSITORY_ROOT, help="course root (default: this repository)")
     parser.add_argument("--no-release", dest="release", action="store_false",
@@ -35,13 +45,17 @@ def main(argv=None) -> int:
         return 1
 
     problems = {o.student: o.problem for o in outcomes if not o.graded}
+    for outcome in outcomes:
+        if not outcome.graded:
+            tail = "\n".join(outcome.log.strip().splitlines()[-LOG_LINES:])
+            print(f"--- end of nbgrader's log for {outcome.student} ---\n{tail}\n", file=sys.stderr)
     points = notebooks.test_points(notebooks.read(course.source_notebook(root)))
     print(report.format_table(report.read_scores(root, students), points, problems))
     print(f"\n{len(outcomes) - len(problems)} of {len(outcomes)} hand-ins graded; "
           f"grades in {root / pipeline.GRADES_CSV}, feedback in {root / 'feedback'}")
     if problems:
-        print(f"Could not grade: {', '.join(problems)}. The autograded/ folder and the nbgrader log above say why; "
-              f"fix or replace those hand-ins and rerun `make grade`.", file=sys.stderr)
+        print(f"Could not grade: {', '.join(problems)}. The status column and the log above say why; "
+              f"ask for a fixed hand-in, replace it in submitted/ and rerun `make grade`.", file=sys.stderr)
         return 1
     return 0
 

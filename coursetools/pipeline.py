@@ -30,6 +30,7 @@ class StudentOutcome:
     student: str
     graded: bool
     problem: str = ""  # why grading failed, in one line; empty when graded
+    log: str = ""  # nbgrader's own log of this student's grading
 
 
 @contextlib.contextmanager
@@ -75,9 +76,10 @@ def generate_release(api: NbGraderAPI) -> None:
 
 def autograde(api: NbGraderAPI, student: str) -> StudentOutcome:
     result = api.autograde(course.ASSIGNMENT, student, force=True, create=True)
+    log = result.get("log") or ""
     if result["success"]:
-        return StudentOutcome(student, graded=True)
-    return StudentOutcome(student, graded=False, problem=failure_reason(result))
+        return StudentOutcome(student, graded=True, log=log)
+    return StudentOutcome(student, graded=False, problem=failure_reason(result), log=log or result.get("error") or "")
 
 
 def generate_feedback(api: NbGraderAPI, student: str) -> None:
