@@ -39,7 +39,8 @@ def main(argv=None) -> int:
               f"Put each hand-in at submitted/<student>/{course.ASSIGNMENT}/{course.NOTEBOOK}.ipynb.", file=sys.stderr)
         return 1
     try:
-        outcomes = pipeline.grade_course(root, release=args.release)
+        outcomes = pipeline.grade_course(root, release=args.release,
+                                         progress=lambda message: print(f"[grade] {message}", file=sys.stderr))
     except pipeline.GradingError as error:
         print(f"Grading stopped: {error}", file=sys.stderr)
         return 1

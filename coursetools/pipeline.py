@@ -95,14 +95,19 @@ def export_grades(root: Path) -> Path:
     return destination
 
 
-def grade_course(root: Path, release: bool = True) -> list[StudentOutcome]:
+def grade_course(root: Path, release: bool = True, progress=lambda message: None) -> list[StudentOutcome]:
     """Grade every hand-in under submitted/; return one outcome per student."""
     root = root.resolve()
     with inside(root):
         api = open_api(root)
         if release:
+            progress("regenerating release/ from source/")
             generate_release(api)
-        outcomes = [autograde(api, student) for student in course.submitted_students(root)]
+        outcomes = []
+        for student in course.submitted_students(root):
+            progress(f"autograding {student}")
+            outcomes.append(autograde(api, student))
+        progress("writing feedback and grades.csv")
         for outcome in outcomes:
             if outcome.graded:
                 generate_feedback(api, outcome.student)
