@@ -53,4 +53,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf autograded/*/ feedback gradebook.db grades.csv
+	rm -rf autograded/*/ feedback .grading gradebook.db grades.csv scores.csv

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SAWarning
 
-from coursetools import course, notebooks, pipeline, report
+from coursetools import course, intake, notebooks, pipeline, report
 
 
 # How much of nbgrader's log to show for a hand-in that could not be graded
@@ -45,18 +45,22 @@ def main(argv=None) -> int:
         print(f"Grading stopped: {error}", file=sys.stderr)
         return 1
 
-    problems = {o.student: o.problem for o in outcomes if not o.graded}
     for outcome in outcomes:
-        if not outcome.graded:
+        if outcome.status == intake.NOT_GRADED:
             tail = "\n".join(outcome.log.strip().splitlines()[-LOG_LINES:])
             print(f"--- end of nbgrader's log for {outcome.student} ---\n{tail}\n", file=sys.stderr)
-    points = notebooks.test_points(notebooks.read(course.source_notebook(root)))
-    print(report.format_table(report.read_scores(root, students), points, problems))
-    print(f"\n{len(outcomes) - len(problems)} of {len(outcomes)} hand-ins graded; "
-          f"grades in {root / pipeline.GRADES_CSV}, feedback in {root / 'feedback'}")
-    if problems:
-        print(f"Could not grade: {', '.join(problems)}. The status column and the log above say why; "
-              f"ask for a fixed hand-in, replace it in submitted/ and rerun `make grade`.", file=sys.stderr)
+
+    points = notebooks.test_points(notebooks.read(course.release_notebook(root)))
+    rows = report.read_scores(root, outcomes)
+    scores_csv = report.write_scores_csv(rows, points, root / report.SCORES_CSV)
+    print(report.format_table(rows, points))
+    print(f"\n{len(rows)} hand-ins: {report.summary(rows)}")
+    print(f"per-check scores in {scores_csv}, nbgrader's export in {root / pipeline.GRADES_CSV}, "
+          f"feedback in {root / 'feedback'}")
+    ungraded = [row.student for row in rows if not row.graded]
+    if ungraded:
+        print(f"Not graded: {', '.join(ungraded)}. The notes under the table say why and what to ask for; "
+              f"replace those hand-ins in submitted/ and rerun `make grade`.", file=sys.stderr)
         return 1
     return 0
 

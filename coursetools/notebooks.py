@@ -47,6 +47,11 @@ def test_points(nb) -> dict[str, float]:
     return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"]) for c in nb.cells if is_test_cell(c)}
 
 
+def grade_ids(nb) -> set[str]:
+    """Every nbgrader cell id in a notebook: answers, checks and read-only cells."""
+    return {nbgrader_meta(c)["grade_id"] for c in nb.cells if "grade_id" in nbgrader_meta(c)}
+
+
 def exercise_of(grade_id: str) -> str:
     """Grade ids start with their exercise: `e2_bias1` belongs to `e2`."""
     return grade_id.split("_", 1)[0]

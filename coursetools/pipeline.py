@@ -8,15 +8,16 @@ student alone, and the start-up cost of nbgrader is paid once per run.
 import contextlib
 import os
 import re
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 
-from coursetools import course
+from coursetools import course, intake, notebooks
 
 GRADES_CSV = "grades.csv"
 
@@ -25,12 +26,16 @@ class GradingError(RuntimeError):
     """A step of the pipeline failed for the whole course, not for one student."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class StudentOutcome:
     student: str
-    graded: bool
-    problem: str = ""  # why grading failed, in one line; empty when graded
+    status: str  # one of the statuses in coursetools.intake
+    notes: list[str] = field(default_factory=list)  # what was repaired or went wrong, for the instructor
     log: str = ""  # nbgrader's own log of this student's grading
+
+    @property
+    def graded(self) -> bool:
+        return self.status in (intake.GRADED, intake.RENAMED)
 
 
 @contextlib.contextmanager
@@ -49,6 +54,8 @@ def open_api(root: Path) -> NbGraderAPI:
         config = course.load_nbgrader_config(root)
     except FileNotFoundError as error:
         raise GradingError(str(error)) from None
+    # nbgrader reads the staged copies that intake makes, never submitted/ itself
+    config.CourseDirectory.submitted_directory = str(intake.STAGING)
     course.environment_bin_on_path()
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
@@ -74,12 +81,29 @@ def generate_release(api: NbGraderAPI) -> None:
         )
 
 
-def autograde(api: NbGraderAPI, student: str) -> StudentOutcome:
-    result = api.autograde(course.ASSIGNMENT, student, force=True, create=True)
+def forget_previous_grading(api: NbGraderAPI, root: Path, student: str) -> None:
+    """A hand-in that cannot be graded now must not show the scores of an earlier run."""
+    with api.gradebook as gradebook:
+        try:
+            gradebook.remove_submission(course.ASSIGNMENT, student)
+        except MissingEntry:
+            pass
+    for folder in (course.autograded_notebook(root, student).parent, course.feedback_file(root, student).parent):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def autograde(api: NbGraderAPI, root: Path, received: intake.Intake) -> StudentOutcome:
+    if not received.gradable:
+        forget_previous_grading(api, root, received.student)
+        return StudentOutcome(received.student, received.status, received.notes)
+    intake.stage(root, received)
+    result = api.autograde(course.ASSIGNMENT, received.student, force=True, create=True)
     log = result.get("log") or ""
     if result["success"]:
-        return StudentOutcome(student, graded=True, log=log)
-    return StudentOutcome(student, graded=False, problem=failure_reason(result), log=log or result.get("error") or "")
+        return StudentOutcome(received.student, received.status, received.notes, log)
+    forget_previous_grading(api, root, received.student)
+    return StudentOutcome(received.student, intake.NOT_GRADED, [*received.notes, failure_reason(result)],
+                          log or result.get("error") or "")
 
 
 def generate_feedback(api: NbGraderAPI, student: str) -> None:
@@ -103,10 +127,12 @@ def grade_course(root: Path, release: bool = True, progress=lambda message: None
         if release:
             progress("regenerating release/ from source/")
             generate_release(api)
+        shutil.rmtree(root / intake.STAGING, ignore_errors=True)
+        release_ids = notebooks.grade_ids(notebooks.read(course.release_notebook(root)))
         outcomes = []
         for student in course.submitted_students(root):
             progress(f"autograding {student}")
-            outcomes.append(autograde(api, student))
+            outcomes.append(autograde(api, root, intake.inspect(root, student, release_ids)))
         progress("writing feedback and grades.csv")
         for outcome in outcomes:
             if outcome.graded:

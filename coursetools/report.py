@@ -1,5 +1,11 @@
-"""Scores out of the gradebook: per student, per exercise, as a table."""
+"""Scores out of the gradebook: per student, per exercise, with each hand-in's status.
 
+Every student folder in submitted/ gets a row, graded or not, so that a hand-in
+that scored nothing and one that was never graded can never be confused.
+"""
+
+import csv
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -7,11 +13,19 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from coursetools import course, notebooks
 
+SCORES_CSV = "scores.csv"
+
 
 @dataclass(frozen=True)
 class StudentScores:
     student: str
+    status: str
+    notes: tuple[str, ...]
     cells: dict[str, float]  # grade id -> points scored; empty when never graded
+
+    @property
+    def graded(self) -> bool:
+        return bool(self.cells)
 
     def exercise(self, name: str) -> float:
         return sum(score for grade_id, score in self.cells.items() if notebooks.exercise_of(grade_id) == name)
@@ -21,17 +35,19 @@ class StudentScores:
         return sum(self.cells.values())
 
 
-def read_scores(root: Path, students: list[str]) -> list[StudentScores]:
-    """Per-cell scores of each student's autograded notebook, straight from the gradebook."""
+def read_scores(root: Path, outcomes) -> list[StudentScores]:
+    """Per-check scores of each graded hand-in, straight from the gradebook."""
     rows = []
     with Gradebook(course.gradebook_url(root)) as gradebook:
-        for student in students:
-            try:
-                submission = gradebook.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, student)
-            except MissingEntry:
-                rows.append(StudentScores(student, {}))
-                continue
-            rows.append(StudentScores(student, {g.name: g.score for g in submission.grades if g.cell_type == "code"}))
+        for outcome in outcomes:
+            cells = {}
+            if outcome.graded:
+                try:
+                    submission = gradebook.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, outcome.student)
+                    cells = {g.name: g.score for g in submission.grades if g.cell_type == "code"}
+                except MissingEntry:
+                    pass
+            rows.append(StudentScores(outcome.student, outcome.status, tuple(outcome.notes), cells))
     return rows
 
 
@@ -39,24 +55,47 @@ def format_number(value: float) -> str:
     return f"{value:g}"
 
 
-def format_table(rows: list[StudentScores], points: dict[str, float], problems: dict[str, str]) -> str:
-    """A plain-text table: one row per student, one column per exercise, then the total."""
-    exercises = list(dict.fromkeys(notebooks.exercise_of(g) for g in points))
-    maxima = {e: sum(p for g, p in points.items() if notebooks.exercise_of(g) == e) for e in exercises}
-    header = ["student", *(f"{e.upper()} /{format_number(maxima[e])}" for e in exercises),
+def exercise_maxima(points: dict[str, float]) -> dict[str, float]:
+    maxima = {}
+    for grade_id, value in points.items():
+        maxima[notebooks.exercise_of(grade_id)] = maxima.get(notebooks.exercise_of(grade_id), 0) + value
+    return maxima
+
+
+def format_table(rows: list[StudentScores], points: dict[str, float]) -> str:
+    """A plain-text table: one row per student, one column per exercise, the total and the status."""
+    maxima = exercise_maxima(points)
+    header = ["student", *(f"{e.upper()} /{format_number(m)}" for e, m in maxima.items()),
               f"total /{format_number(sum(points.values()))}", "status"]
     body = []
     for row in rows:
-        if row.student in problems:
-            body.append([row.student, *("-" for _ in exercises), "-", f"not graded: {problems[row.student]}"])
-        else:
-            body.append([row.student, *(format_number(row.exercise(e)) for e in exercises),
-                         format_number(row.total), "graded"])
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header) - 1)]
+        scores = [format_number(row.exercise(e)) for e in maxima] + [format_number(row.total)] if row.graded \
+            else ["-"] * (len(maxima) + 1)
+        body.append([row.student, *scores, row.status])
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in [header, *body]]
+    lines.insert(1, "-" * len(lines[0]))
+    notes = [f"  {row.student}: {note}" for row in rows for note in row.notes]
+    return "\n".join(lines + (["", "notes:", *notes] if notes else []))
 
-    def line(cells):
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))) \
-            + "  " + cells[-1]
 
-    rule = "-" * (sum(widths) + 2 * len(widths) + len("status"))
-    return "\n".join([line(header), rule, *(line(r) for r in body)])
+def summary(rows: list[StudentScores]) -> str:
+    counts = Counter(row.status for row in rows)
+    return ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+
+
+def write_scores_csv(rows: list[StudentScores], points: dict[str, float], destination: Path) -> Path:
+    """One row per student: status, notes, points per check, total and maximum.
+
+    A check's cell is empty, not 0, when the hand-in was never graded.
+    """
+    with destination.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "status", *points, "total", "max_score", "notes"])
+        for row in rows:
+            scores = [format_number(row.cells.get(check, 0.0)) for check in points] + [format_number(row.total)] \
+                if row.graded else [""] * (len(points) + 1)
+            writer.writerow([row.student, row.status, *scores, format_number(sum(points.values())),
+                             "; ".join(row.notes)])
+    return destination

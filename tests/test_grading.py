@@ -52,7 +52,7 @@ def test_does_the_grade_command_succeed(graded_course):
     for run in ("first", "second"):
         result = graded_course[run]
         assert result.returncode == 0, result.stderr[-3000:]
-        assert "6 of 6 hand-ins graded" in result.stdout
+        assert "6 hand-ins: 6 graded" in result.stdout
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
@@ -79,6 +79,16 @@ def test_does_the_table_add_up_per_exercise(graded_course):
     assert rows["no_bias"] == ["2", "9", "3", "5"]
     assert rows["plain_python_only"] == ["5", "9", "0", "0"]
     assert rows["swapped_dot"] == ["5", "9", "6", "3"]
+
+
+def test_does_the_scores_csv_hold_every_check_of_every_student(graded_course, points):
+    with open(graded_course["root"] / "scores.csv", newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == set(EXPECTED)
+    for student, (failing, total) in EXPECTED.items():
+        assert rows[student]["status"] == "graded"
+        assert {c: float(rows[student][c]) for c in points} == {c: 0.0 if c in failing else p for c, p in points.items()}
+        assert float(rows[student]["total"]) == total and float(rows[student]["max_score"]) == 25
 
 
 def test_does_the_grades_csv_hold_every_student(graded_course):
@@ -142,7 +152,7 @@ def test_does_an_ungradable_hand_in_fail_alone(course_copy):
     course.submitted_notebook(course_copy, "blank").write_text("{ this is not a notebook")
     result = run_grade(course_copy)
     assert result.returncode == 1
-    assert "5 of 6 hand-ins graded" in result.stdout
-    assert "Could not grade: blank" in result.stderr
+    assert "6 hand-ins: 5 graded, 1 invalid notebook" in result.stdout
+    assert "Not graded: blank" in result.stderr
     with Gradebook(course.gradebook_url(course_copy)) as gb:
         assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, "correct").score == 25

@@ -1,0 +1,108 @@
+"""Hand-ins that are not where or what nbgrader expects: each gets a clear status, none is lost."""
+
+import csv
+import hashlib
+import shutil
+
+import pytest
+from nbgrader.api import Gradebook
+
+from coursetools import course
+
+from conftest import copy_course, run_grade
+
+CORRECT = "correct"
+
+
+def folder(root, student):
+    path = root / "submitted" / student / course.ASSIGNMENT
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def correct_notebook(root):
+    return course.submitted_notebook(root, CORRECT).read_bytes()
+
+
+# Student -> (how to make the hand-in, expected status, expected total or None when never graded, a word of the note)
+CASES = {
+    "copy1": (lambda root: folder(root, "copy1").joinpath("building_blocks-Copy1.ipynb").write_bytes(correct_notebook(root)),
+              "renamed", 25, "building_blocks-Copy1.ipynb"),
+    "lone_other_name": (lambda root: folder(root, "lone_other_name").joinpath("my work.ipynb").write_bytes(correct_notebook(root)),
+                        "renamed", 25, "the only notebook"),
+    "extra_files": (lambda root: (folder(root, "extra_files").joinpath("building_blocks.ipynb").write_bytes(correct_notebook(root)),
+                                  folder(root, "extra_files").joinpath("notes.txt").write_text("scratch")),
+                    "graded", 25, "extra files ignored: notes.txt"),
+    "invalid_json": (lambda root: folder(root, "invalid_json").joinpath("building_blocks.ipynb").write_text('{"cells": [', encoding="utf-8"),
+                     "invalid notebook", None, "not valid notebook JSON"),
+    "empty_file": (lambda root: folder(root, "empty_file").joinpath("building_blocks.ipynb").write_text(""),
+                   "invalid notebook", None, "is empty"),
+    "no_notebook": (lambda root: folder(root, "no_notebook").joinpath("answers.py").write_text("inputs = [1, 2, 3]\n"),
+                    "missing notebook", None, "expected building_blocks.ipynb"),
+    "no_assignment_folder": (lambda root: (root / "submitted" / "no_assignment_folder").mkdir(parents=True),
+                             "missing notebook", None, "no building_blocks/ folder"),
+    "two_notebooks": (lambda root: [folder(root, "two_notebooks").joinpath(n).write_bytes(correct_notebook(root))
+                                    for n in ("draft.ipynb", "final.ipynb")],
+                      "missing notebook", None, "ask the student which one"),
+    "other_assignment": (lambda root: folder(root, "other_assignment").joinpath("building_blocks.ipynb").write_text(
+        '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', encoding="utf-8"),
+        "wrong notebook", None, "another assignment"),
+}
+
+
+def digest_tree(path):
+    return {p.relative_to(path): hashlib.sha256(p.read_bytes()).hexdigest() for p in path.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def intake_run(tmp_path_factory):
+    root = copy_course(tmp_path_factory.mktemp("intake") / "course")
+    # keep the run short: one demo student besides the cases
+    for student in course.submitted_students(root):
+        if student != CORRECT:
+            shutil.rmtree(root / "submitted" / student)
+    for make, *_ in CASES.values():
+        make(root)
+    before = digest_tree(root / "submitted")
+    result = run_grade(root)
+    with open(root / "scores.csv", newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    return {"root": root, "result": result, "rows": rows, "before": before}
+
+
+def test_does_the_batch_finish_and_report_the_ungraded(intake_run):
+    result = intake_run["result"]
+    assert result.returncode == 1, "ungradable hand-ins make the command fail, after grading all the others"
+    summary = "10 hand-ins: 2 graded, 2 invalid notebook, 3 missing notebook, 2 renamed, 1 wrong notebook"
+    assert summary in result.stdout, result.stdout
+    assert "Not graded: " in result.stderr and "rerun `make grade`" in result.stderr
+
+
+@pytest.mark.parametrize("student", sorted(CASES))
+def test_does_each_hand_in_get_its_status_and_score(intake_run, student):
+    _, status, total, note = CASES[student]
+    row = intake_run["rows"][student]
+    assert row["status"] == status
+    assert note in row["notes"]
+    if total is None:
+        assert row["total"] == "" and row["e1_inputs"] == "", "never graded must not look like a zero"
+    else:
+        assert float(row["total"]) == total
+        with Gradebook(course.gradebook_url(intake_run["root"])) as gb:
+            assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, student).score == total
+
+
+def test_is_submitted_left_untouched(intake_run):
+    assert digest_tree(intake_run["root"] / "submitted") == intake_run["before"]
+
+
+def test_does_a_hand_in_that_breaks_later_lose_its_old_scores(intake_run):
+    """A rerun must not show the scores of an earlier, different hand-in."""
+    root = intake_run["root"]
+    course.submitted_notebook(root, "extra_files").write_text("", encoding="utf-8")
+    result = run_grade(root, "--no-release")
+    assert result.returncode == 1
+    with open(root / "scores.csv", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["student"] == "extra_files")
+    assert row["status"] == "invalid notebook" and row["total"] == ""
+    assert not course.autograded_notebook(root, "extra_files").exists()
