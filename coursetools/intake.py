@@ -28,6 +28,11 @@ NOT_GRADED = "grading failed"
 STAGING = Path(".grading") / "submitted"
 
 
+def is_graded(status: str) -> bool:
+    """Whether a hand-in with this status has scores in the gradebook."""
+    return status in (GRADED, RENAMED)
+
+
 @dataclass
 class Intake:
     student: str

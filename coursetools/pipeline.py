@@ -35,7 +35,7 @@ class StudentOutcome:
 
     @property
     def graded(self) -> bool:
-        return self.status in (intake.GRADED, intake.RENAMED)
+        return intake.is_graded(self.status)
 
 
 @contextlib.contextmanager

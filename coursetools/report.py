@@ -11,7 +11,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from coursetools import course, notebooks
+from coursetools import course, intake, notebooks
 
 SCORES_CSV = "scores.csv"
 
@@ -25,7 +25,7 @@ class StudentScores:
 
     @property
     def graded(self) -> bool:
-        return bool(self.cells)
+        return intake.is_graded(self.status)
 
     def exercise(self, name: str) -> float:
         return sum(score for grade_id, score in self.cells.items() if notebooks.exercise_of(grade_id) == name)
