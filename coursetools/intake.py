@@ -24,13 +24,15 @@ MISSING = "missing notebook"
 INVALID = "invalid notebook"
 WRONG_NOTEBOOK = "wrong notebook"
 NOT_GRADED = "grading failed"
+TIMED_OUT = "timed out"
+KERNEL_DIED = "kernel died"
 
 STAGING = Path(".grading") / "submitted"
 
 
 def is_graded(status: str) -> bool:
     """Whether a hand-in with this status has scores in the gradebook."""
-    return status in (GRADED, RENAMED)
+    return status in (GRADED, RENAMED, TIMED_OUT, KERNEL_DIED)
 
 
 @dataclass

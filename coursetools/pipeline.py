@@ -14,10 +14,12 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 
-from coursetools import course, intake, notebooks
+from coursetools import course, execution, intake, notebooks
 
 GRADES_CSV = "grades.csv"
 
@@ -56,6 +58,9 @@ def open_api(root: Path) -> NbGraderAPI:
         raise GradingError(str(error)) from None
     # nbgrader reads the staged copies that intake makes, never submitted/ itself
     config.CourseDirectory.submitted_directory = str(intake.STAGING)
+    config.Autograde.autograde_preprocessors = [
+        execution.KeepEarnedPoints if step is Execute else step for step in Autograde.class_traits()["autograde_preprocessors"].default()
+    ]
     course.environment_bin_on_path()
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
@@ -81,6 +86,13 @@ def generate_release(api: NbGraderAPI) -> None:
         )
 
 
+# How a stopped execution shows in the status, and what the note tells the instructor
+STOPPED = {
+    execution.TIMEOUT: (intake.TIMED_OUT, "a cell ran past the time limit; points up to it kept, later checks not run"),
+    execution.KERNEL_DIED: (intake.KERNEL_DIED, "the kernel died; points up to it kept, later checks not run"),
+}
+
+
 def forget_previous_grading(api: NbGraderAPI, root: Path, student: str) -> None:
     """A hand-in that cannot be graded now must not show the scores of an earlier run."""
     with api.gradebook as gradebook:
@@ -92,6 +104,15 @@ def forget_previous_grading(api: NbGraderAPI, root: Path, student: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def require_assignment_in_gradebook(api: NbGraderAPI) -> None:
+    with api.gradebook as gradebook:
+        try:
+            gradebook.find_assignment(course.ASSIGNMENT)
+        except MissingEntry:
+            raise GradingError(f"the gradebook does not know {course.ASSIGNMENT} yet, so its hidden tests are "
+                               "missing: grade once without --no-release") from None
+
+
 def autograde(api: NbGraderAPI, root: Path, received: intake.Intake) -> StudentOutcome:
     if not received.gradable:
         forget_previous_grading(api, root, received.student)
@@ -100,6 +121,10 @@ def autograde(api: NbGraderAPI, root: Path, received: intake.Intake) -> StudentO
     result = api.autograde(course.ASSIGNMENT, received.student, force=True, create=True)
     log = result.get("log") or ""
     if result["success"]:
+        stopped = execution.stop_reason(notebooks.read(course.autograded_notebook(root, received.student)))
+        if stopped:
+            status, why = STOPPED[stopped]
+            return StudentOutcome(received.student, status, [*received.notes, why], log)
         return StudentOutcome(received.student, received.status, received.notes, log)
     forget_previous_grading(api, root, received.student)
     return StudentOutcome(received.student, intake.NOT_GRADED, [*received.notes, failure_reason(result)],
@@ -127,6 +152,8 @@ def grade_course(root: Path, release: bool = True, progress=lambda message: None
         if release:
             progress("regenerating release/ from source/")
             generate_release(api)
+        else:
+            require_assignment_in_gradebook(api)
         shutil.rmtree(root / intake.STAGING, ignore_errors=True)
         release_ids = notebooks.grade_ids(notebooks.read(course.release_notebook(root)))
         outcomes = []
