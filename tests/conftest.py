@@ -4,6 +4,7 @@ The expensive fixtures (running a kernel, grading every demo student) are
 session-scoped so each happens once per test run.
 """
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -43,7 +44,8 @@ def executed_source(source_nb):
     return execute(source_nb)
 
 
-def copy_course(destination: Path) -> Path:
+def copy_course(destination: Path, keep_students=None) -> Path:
+    """A copy of the course; with `keep_students`, only those demo students stay in submitted/."""
     destination.mkdir(parents=True)
     for name in course.COURSE_FILES:
         source = ROOT / name
@@ -51,7 +53,16 @@ def copy_course(destination: Path) -> Path:
             shutil.copytree(source, destination / name)
         else:
             shutil.copy2(source, destination / name)
+    if keep_students is not None:
+        for student in course.submitted_students(destination):
+            if student not in keep_students:
+                shutil.rmtree(destination / "submitted" / student)
     return destination
+
+
+def digest_tree(folder: Path) -> dict:
+    """Every file below a folder, by its content hash."""
+    return {p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
 
 
 @pytest.fixture

@@ -1,14 +1,13 @@
 """Grading the demo students with the real command, scores read back through nbgrader's gradebook API."""
 
 import csv
-import hashlib
 
 import pytest
 from nbgrader.api import Gradebook
 
 from coursetools import course, demo_students, notebooks
 
-from conftest import ROOT, run_grade
+from conftest import ROOT, digest_tree, run_grade
 
 ALL_CHECKS = [
     "e1_inputs", "e1_weights", "e1_bias", "e1_output",
@@ -111,10 +110,6 @@ def test_is_feedback_written_for_every_student(graded_course, student):
     feedback = course.feedback_file(graded_course["root"], student)
     assert feedback.is_file()
     assert f"{EXPECTED[student][1]}" in feedback.read_text(encoding="utf-8")
-
-
-def digest_tree(folder):
-    return {p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
 
 
 def test_does_grading_leave_submitted_untouched(graded_course):

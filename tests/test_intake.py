@@ -1,15 +1,13 @@
 """Hand-ins that are not where or what nbgrader expects: each gets a clear status, none is lost."""
 
 import csv
-import hashlib
-import shutil
 
 import pytest
 from nbgrader.api import Gradebook
 
 from coursetools import course
 
-from conftest import copy_course, run_grade
+from conftest import copy_course, digest_tree, run_grade
 
 CORRECT = "correct"
 
@@ -50,17 +48,10 @@ CASES = {
 }
 
 
-def digest_tree(path):
-    return {p.relative_to(path): hashlib.sha256(p.read_bytes()).hexdigest() for p in path.rglob("*") if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def intake_run(tmp_path_factory):
-    root = copy_course(tmp_path_factory.mktemp("intake") / "course")
     # keep the run short: one demo student besides the cases
-    for student in course.submitted_students(root):
-        if student != CORRECT:
-            shutil.rmtree(root / "submitted" / student)
+    root = copy_course(tmp_path_factory.mktemp("intake") / "course", keep_students=[CORRECT])
     for make, *_ in CASES.values():
         make(root)
     before = digest_tree(root / "submitted")
