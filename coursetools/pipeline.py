@@ -19,7 +19,7 @@ from nbgrader.preprocessors import Execute
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 
-from coursetools import course, execution, intake, notebooks
+from coursetools import course, execution, intake, notebooks, recheck
 
 GRADES_CSV = "grades.csv"
 
@@ -121,11 +121,12 @@ def autograde(api: NbGraderAPI, root: Path, received: intake.Intake) -> StudentO
     result = api.autograde(course.ASSIGNMENT, received.student, force=True, create=True)
     log = result.get("log") or ""
     if result["success"]:
+        notes = [*received.notes, *recheck.withdraw_unconfirmed_points(root, received.student)]
         stopped = execution.stop_reason(notebooks.read(course.autograded_notebook(root, received.student)))
         if stopped:
             status, why = STOPPED[stopped]
-            return StudentOutcome(received.student, status, [*received.notes, why], log)
-        return StudentOutcome(received.student, received.status, received.notes, log)
+            return StudentOutcome(received.student, status, [*notes, why], log)
+        return StudentOutcome(received.student, received.status, notes, log)
     forget_previous_grading(api, root, received.student)
     return StudentOutcome(received.student, intake.NOT_GRADED, [*received.notes, failure_reason(result)],
                           log or result.get("error") or "")
