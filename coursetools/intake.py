@@ -24,6 +24,7 @@ MISSING = "missing notebook"
 INVALID = "invalid notebook"
 WRONG_NOTEBOOK = "wrong notebook"
 NOT_GRADED = "grading failed"
+TAMPERED = "tampered and restored"
 TIMED_OUT = "timed out"
 KERNEL_DIED = "kernel died"
 
@@ -32,7 +33,7 @@ STAGING = Path(".grading") / "submitted"
 
 def is_graded(status: str) -> bool:
     """Whether a hand-in with this status has scores in the gradebook."""
-    return status in (GRADED, RENAMED, TIMED_OUT, KERNEL_DIED)
+    return status in (GRADED, RENAMED, TAMPERED, TIMED_OUT, KERNEL_DIED)
 
 
 @dataclass
@@ -98,10 +99,70 @@ def inspect(root: Path, student: str, release_ids: set[str]) -> Intake:
     return Intake(student, RENAMED if notebook.name != f"{course.NOTEBOOK}.ipynb" else GRADED, notes, notebook)
 
 
-def stage(root: Path, intake: Intake) -> None:
-    """Copy the hand-in to where nbgrader will read it, under the name it expects."""
+def restore_course_cells(nb, release) -> list[str]:
+    """Put the release's nbgrader cells back as they were: metadata, type, and any that were deleted.
+
+    nbgrader itself then restores the checks' source from the gradebook, hidden
+    tests included. A student's answers are kept; only what the course owns is
+    repaired.
+    """
+    release_cells = {notebooks.nbgrader_meta(c)["grade_id"]: c for c in release.cells if notebooks.nbgrader_meta(c)}
+    repairs, seen, kept = [], set(), []
+    for cell in nb.cells:
+        grade_id = notebooks.nbgrader_meta(cell).get("grade_id")
+        if grade_id is None and "nbgrader" not in cell.get("metadata", {}):
+            kept.append(cell)
+            continue
+        if grade_id not in release_cells or grade_id in seen:
+            cell.metadata.pop("nbgrader", None)
+            repairs.append(f"removed nbgrader marks from a cell the course does not have ({grade_id or 'no id'})")
+            kept.append(cell)
+            continue
+        seen.add(grade_id)
+        original = release_cells[grade_id]
+        if cell.cell_type != original.cell_type:
+            repairs.append(f"{grade_id}: cell type changed back to {original.cell_type}")
+            cell = notebooks.nbformat.from_dict({**cell, "cell_type": original.cell_type,
+                                                 "outputs": [], "execution_count": None})
+        if notebooks.nbgrader_meta(cell) != notebooks.nbgrader_meta(original):
+            repairs.append(f"{grade_id}: nbgrader metadata restored")
+            cell.metadata["nbgrader"] = notebooks.nbformat.from_dict(notebooks.nbgrader_meta(original))
+        if notebooks.nbgrader_meta(original).get("locked") and cell.source != original.source:
+            repairs.append(f"{grade_id}: edited read-only cell restored")
+        kept.append(cell)
+    nb.cells = kept
+    for grade_id, original in release_cells.items():
+        if grade_id not in seen:
+            insert_after_previous(nb, release, original)
+            repairs.append(f"{grade_id}: deleted cell put back")
+    return repairs
+
+
+def insert_after_previous(nb, release, original) -> None:
+    """Insert a release cell after the nearest nbgrader cell that precedes it in the release."""
+    position = 0
+    present = {notebooks.nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(nb.cells)}
+    for cell in release.cells:
+        if cell is original:
+            break
+        grade_id = notebooks.nbgrader_meta(cell).get("grade_id")
+        if grade_id is not None and grade_id in present:
+            position = present[grade_id] + 1
+    restored = notebooks.nbformat.from_dict(original)
+    if any(c.get("id") == restored.get("id") for c in nb.cells):
+        restored["id"] = f"{restored['id']}-restored"[:64]  # a student's cell kept the original id
+    nb.cells.insert(position, restored)
+
+
+def stage(root: Path, intake: Intake, release) -> None:
+    """Write the hand-in, repaired, where nbgrader will read it and under the name it expects."""
     destination = root / STAGING / intake.student / course.ASSIGNMENT
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
-    shutil.copyfile(intake.notebook, destination / f"{course.NOTEBOOK}.ipynb")
+    nb = notebooks.read(intake.notebook)
+    repairs = restore_course_cells(nb, release)
+    if repairs:
+        intake.status = TAMPERED
+        intake.notes.extend(repairs)
+    notebooks.write(nb, destination / f"{course.NOTEBOOK}.ipynb")

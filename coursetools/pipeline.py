@@ -113,11 +113,11 @@ def require_assignment_in_gradebook(api: NbGraderAPI) -> None:
                                "missing: grade once without --no-release") from None
 
 
-def autograde(api: NbGraderAPI, root: Path, received: intake.Intake) -> StudentOutcome:
+def autograde(api: NbGraderAPI, root: Path, received: intake.Intake, release) -> StudentOutcome:
     if not received.gradable:
         forget_previous_grading(api, root, received.student)
         return StudentOutcome(received.student, received.status, received.notes)
-    intake.stage(root, received)
+    intake.stage(root, received, release)
     result = api.autograde(course.ASSIGNMENT, received.student, force=True, create=True)
     log = result.get("log") or ""
     if result["success"]:
@@ -156,11 +156,12 @@ def grade_course(root: Path, release: bool = True, progress=lambda message: None
         else:
             require_assignment_in_gradebook(api)
         shutil.rmtree(root / intake.STAGING, ignore_errors=True)
-        release_ids = notebooks.grade_ids(notebooks.read(course.release_notebook(root)))
+        release_nb = notebooks.read(course.release_notebook(root))
+        release_ids = notebooks.grade_ids(release_nb)
         outcomes = []
         for student in course.submitted_students(root):
             progress(f"autograding {student}")
-            outcomes.append(autograde(api, root, intake.inspect(root, student, release_ids)))
+            outcomes.append(autograde(api, root, intake.inspect(root, student, release_ids), release_nb))
         progress("writing feedback and grades.csv")
         for outcome in outcomes:
             if outcome.graded:

@@ -1,0 +1,61 @@
+"""The corpus: cheats gain nothing, honest variants lose nothing, tampering is repaired, failures stay local."""
+
+import csv
+
+import pytest
+from nbgrader.api import Gradebook
+
+from coursetools import course, notebooks
+
+from conftest import copy_course, digest_tree, run_grade
+from corpus import CORPUS, build
+
+# Short enough to keep the suite fast, long enough for any honest cell here
+CELL_TIMEOUT = 4
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory, release_nb):
+    root = copy_course(tmp_path_factory.mktemp("corpus") / "course", keep_students=[])
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
+    for name, submission in CORPUS.items():
+        notebooks.write(build(release_nb, submission), course.submitted_notebook(root, name))
+    before = digest_tree(root / "submitted")
+    result = run_grade(root)
+    with open(root / "scores.csv", newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    return {"root": root, "result": result, "rows": rows, "before": before}
+
+
+def test_is_the_corpus_large_enough():
+    assert len(CORPUS) >= 30
+
+
+def test_does_the_whole_batch_complete(corpus_run):
+    result = corpus_run["result"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{len(CORPUS)} hand-ins:" in result.stdout
+    assert set(corpus_run["rows"]) == set(CORPUS)
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_does_each_submission_score_exactly_as_expected(corpus_run, source_nb, name):
+    submission = CORPUS[name]
+    points = notebooks.test_points(source_nb)
+    row = corpus_run["rows"][name]
+    assert row["status"] == submission.status, row["notes"]
+    expected = {check: 0.0 if check in submission.failing else value for check, value in points.items()}
+    assert {check: float(row[check]) for check in points} == expected, row["notes"]
+    with Gradebook(course.gradebook_url(corpus_run["root"])) as gb:
+        graded = gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, name)
+        assert graded.score == sum(expected.values())
+
+
+def test_is_submitted_left_untouched(corpus_run):
+    assert digest_tree(corpus_run["root"] / "submitted") == corpus_run["before"]
+
+
+@pytest.mark.parametrize("name", [n for n, s in CORPUS.items() if s.status != "graded"])
+def test_does_every_repair_or_failure_leave_a_note(corpus_run, name):
+    assert corpus_run["rows"][name]["notes"]
