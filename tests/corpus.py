@@ -23,6 +23,14 @@ class Submission:
     change: object = None  # optional function(notebook) that edits the hand-in further
 
 
+# Cheats that fool nbgrader's own hidden tests in the kernel: only the recheck catches them
+FOOLS_THE_KERNEL = {
+    "environment_sniffer", "fake_len_iter_array", "input_transformer", "literal_array_e4", "literal_output_e1",
+    "literal_outputs_e2", "literal_outputs_e3", "literal_via_helper", "patched_allclose", "patched_isclose",
+    "shadowed_all", "shadowed_builtins", "swapped_math_module",
+}
+
+
 def with_answer(cell_id, code, base=CORRECT):
     return {**base, cell_id: code}
 
@@ -52,6 +60,13 @@ def set_source(grade_id, source):
 def set_points(grade_id, points):
     def change(nb):
         cell(nb, grade_id).metadata.nbgrader.points = points
+    return change
+
+
+def unflag_check(grade_id):
+    def change(nb):
+        meta = cell(nb, grade_id).metadata.nbgrader
+        meta.grade, meta.locked, meta.checksum = False, False, "0" * 32
     return change
 
 
@@ -115,6 +130,10 @@ CORPUS = {
     # `all` is what the hidden tests use to compare lists
     "shadowed_all": Submission(with_answer("e1_inputs_answer", "all = lambda values: True\ninputs = [0, 0, 0]"),
                                ["e1_inputs", "e1_output"]),
+    # the hidden test of e3_outputs converts with `float`; the cheat undoes itself before it breaks E4
+    "shadowed_builtins": Submission({**with_answer(
+        "e3_outputs_answer", "float = lambda value: 4.8\nisinstance = lambda *a: True\noutputs = 0.0"),
+        "e4_inputs_answer": "del float, isinstance\ninputs = [1.0, 2.0, 3.0, 2.5]"}, ["e3_outputs"]),
     "input_transformer": Submission(with_answer(
         "e1_output_answer", "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"),
         ["e1_output"]),
@@ -163,6 +182,8 @@ CORPUS = {
     "deleted_check": Submission(CORRECT, [], "tampered and restored", delete_cell("e1_output")),
     "emptied_check_wrong_answer": Submission(with_answer("e1_output_answer", "output = 0"), ["e1_output"],
                                              "tampered and restored", set_source("e1_output", "pass")),
+    "unflagged_check_new_checksum": Submission(with_answer("e1_output_answer", "output = 0"), ["e1_output"],
+                                               "tampered and restored", unflag_check("e1_output")),
     "raised_points": Submission(CORRECT, [], "tampered and restored", set_points("e1_bias", 100)),
     "check_turned_markdown": Submission(with_answer("e1_output_answer", "output = 0"), ["e1_output"],
                                         "tampered and restored", to_markdown("e1_output")),

@@ -8,7 +8,7 @@ from nbgrader.api import Gradebook
 from coursetools import course, notebooks
 
 from conftest import copy_course, digest_tree, run_grade
-from corpus import CORPUS, build
+from corpus import CORPUS, FOOLS_THE_KERNEL, build
 
 # Short enough to keep the suite fast, long enough for any honest cell here
 CELL_TIMEOUT = 4
@@ -59,3 +59,20 @@ def test_is_submitted_left_untouched(corpus_run):
 @pytest.mark.parametrize("name", [n for n, s in CORPUS.items() if s.status != "graded"])
 def test_does_every_repair_or_failure_leave_a_note(corpus_run, name):
     assert corpus_run["rows"][name]["notes"]
+
+
+@pytest.mark.parametrize("name", [n for n, s in CORPUS.items() if s.status in ("kernel died", "timed out")])
+def test_is_the_autograded_notebook_kept_after_a_failure(corpus_run, name):
+    assert course.autograded_notebook(corpus_run["root"], name).is_file()
+
+
+@pytest.mark.parametrize("name", sorted(FOOLS_THE_KERNEL))
+def test_does_the_recheck_catch_what_the_kernel_missed(corpus_run, name):
+    """These cheats pass nbgrader's hidden tests; the note shows the recheck took the points back."""
+    notes = corpus_run["rows"][name]["notes"]
+    assert "passed in the notebook but not when rechecked" in notes
+    for check in CORPUS[name].failing:
+        if check in notes.split("scored 0: ")[-1]:
+            break
+    else:
+        pytest.fail(f"none of {CORPUS[name].failing} was taken back: {notes}")
