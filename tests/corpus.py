@@ -134,6 +134,10 @@ CORPUS = {
     "shadowed_builtins": Submission({**with_answer(
         "e3_outputs_answer", "float = lambda value: 4.8\nisinstance = lambda *a: True\noutputs = 0.0"),
         "e4_inputs_answer": "del float, isinstance\ninputs = [1.0, 2.0, 3.0, 2.5]"}, ["e3_outputs"]),
+    "shadowed_more_builtins": Submission({**with_answer(
+        "e1_output_answer", "len = lambda x: 3\nabs = lambda x: 0\nround = lambda *a: 0\ntype = lambda x: float\n"
+                            "AssertionError = Warning\noutput = 0.0"),
+        "e2_inputs_answer": "del len, abs, round, type, AssertionError\ninputs = [1, 2, 3, 2.5]"}, ["e1_output"]),
     "input_transformer": Submission(with_answer(
         "e1_output_answer", "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"),
         ["e1_output"]),
