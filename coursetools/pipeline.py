@@ -1,4 +1,4 @@
-"""Run nbgrader over a course folder: release, autograde, feedback, export.
+"""Run nbgrader over a course folder: release, intake, autograde, recheck, feedback, export.
 
 nbgrader is driven in-process through its own `NbGraderAPI`, one student
 at a time: each hand-in is graded on its own, a failure is reported for that
@@ -113,7 +113,7 @@ def require_assignment_in_gradebook(api: NbGraderAPI) -> None:
                                "missing: grade once without --no-release") from None
 
 
-def autograde(api: NbGraderAPI, root: Path, received: intake.Intake, release) -> StudentOutcome:
+def autograde(api: NbGraderAPI, root: Path, received: intake.Intake, release, source) -> StudentOutcome:
     if not received.gradable:
         forget_previous_grading(api, root, received.student)
         return StudentOutcome(received.student, received.status, received.notes)
@@ -121,8 +121,9 @@ def autograde(api: NbGraderAPI, root: Path, received: intake.Intake, release) ->
     result = api.autograde(course.ASSIGNMENT, received.student, force=True, create=True)
     log = result.get("log") or ""
     if result["success"]:
-        notes = [*received.notes, *recheck.withdraw_unconfirmed_points(root, received.student)]
-        stopped = execution.stop_reason(notebooks.read(course.autograded_notebook(root, received.student)))
+        graded_nb = notebooks.read(course.autograded_notebook(root, received.student))
+        notes = [*received.notes, *recheck.withdraw_unconfirmed_points(root, received.student, graded_nb, source)]
+        stopped = execution.stop_reason(graded_nb)
         if stopped:
             status, why = STOPPED[stopped]
             return StudentOutcome(received.student, status, [*notes, why], log)
@@ -157,11 +158,12 @@ def grade_course(root: Path, release: bool = True, progress=lambda message: None
             require_assignment_in_gradebook(api)
         shutil.rmtree(root / intake.STAGING, ignore_errors=True)
         release_nb = notebooks.read(course.release_notebook(root))
+        source_nb = notebooks.read(course.source_notebook(root))
         release_ids = notebooks.grade_ids(release_nb)
         outcomes = []
         for student in course.submitted_students(root):
             progress(f"autograding {student}")
-            outcomes.append(autograde(api, root, intake.inspect(root, student, release_ids), release_nb))
+            outcomes.append(autograde(api, root, intake.inspect(root, student, release_ids), release_nb, source_nb))
         progress("writing feedback and grades.csv")
         for outcome in outcomes:
             if outcome.graded:

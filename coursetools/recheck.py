@@ -119,10 +119,9 @@ def recheck(graded_nb, source_nb) -> Recheck:
     return result
 
 
-def withdraw_unconfirmed_points(root: Path, student: str) -> list[str]:
+def withdraw_unconfirmed_points(root: Path, student: str, graded_nb, source_nb) -> list[str]:
     """Recheck one autograded hand-in; set to 0 every check the recheck does not confirm."""
-    graded_nb = notebooks.read(course.autograded_notebook(root, student))
-    result = recheck(graded_nb, notebooks.read(course.source_notebook(root)))
+    result = recheck(graded_nb, source_nb)
     withdrawn = []
     with Gradebook(course.gradebook_url(root)) as gradebook:
         for check_id, confirmed in result.passed.items():
