@@ -14,12 +14,12 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
-from nbgrader.converters import Autograde
+from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.preprocessors import Execute
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 
-from coursetools import course, execution, intake, notebooks, recheck
+from coursetools import course, execution, feedback, intake, notebooks, recheck
 
 GRADES_CSV = "grades.csv"
 
@@ -58,6 +58,10 @@ def open_api(root: Path) -> NbGraderAPI:
         raise GradingError(str(error)) from None
     # nbgrader reads the staged copies that intake makes, never submitted/ itself
     config.CourseDirectory.submitted_directory = str(intake.STAGING)
+    # feedback never shows hidden tests; see coursetools/feedback.py
+    config.GenerateFeedback.preprocessors = [
+        feedback.HideHiddenTests, *GenerateFeedback.class_traits()["preprocessors"].default()
+    ]
     config.Autograde.autograde_preprocessors = [
         execution.KeepEarnedPoints if step is Execute else step for step in Autograde.class_traits()["autograde_preprocessors"].default()
     ]
@@ -137,6 +141,7 @@ def generate_feedback(api: NbGraderAPI, student: str) -> None:
     result = api.generate_feedback(course.ASSIGNMENT, student, force=True)
     if not result["success"]:
         raise GradingError(f"nbgrader could not write feedback for {student}: {last_line(result.get('error'))}")
+    feedback.make_offline(course.feedback_file(Path.cwd(), student))
 
 
 def export_grades(root: Path) -> Path:

@@ -5,6 +5,7 @@ session-scoped so each happens once per test run.
 """
 
 import hashlib
+from html.parser import HTMLParser
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,33 @@ def digest_tree(folder: Path) -> dict:
 def course_copy(tmp_path):
     """A fresh, ungraded copy of the course for one test."""
     return copy_course(tmp_path / "course")
+
+
+class _TextOf(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts, self.hidden_depth = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self.hidden_depth += tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self.hidden_depth -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self.hidden_depth:
+            self.parts.append(data)
+
+
+def feedback_lines(path: Path) -> set[str]:
+    """The lines a student reads in a feedback page, stripped, as text rather than HTML."""
+    parser = _TextOf()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return {line.strip() for line in "".join(parser.parts).splitlines() if line.strip()}
+
+
+def marked_lines(nb, begin: str, end: str) -> set[str]:
+    return {line for cell in nb.cells for line in notebooks.marked_regions(cell.source, begin, end)}
 
 
 def run_grade(root: Path, *extra: str) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ from nbgrader.api import Gradebook
 
 from coursetools import course, notebooks
 
-from conftest import copy_course, digest_tree, run_grade
+from conftest import copy_course, digest_tree, feedback_lines, marked_lines, run_grade
 from corpus import CORPUS, FOOLS_THE_KERNEL, build
 
 # Short enough to keep the suite fast, long enough for any honest cell here
@@ -76,3 +76,11 @@ def test_does_the_recheck_catch_what_the_kernel_missed(corpus_run, name):
             break
     else:
         pytest.fail(f"none of {CORPUS[name].failing} was taken back: {notes}")
+
+
+def test_does_no_feedback_in_the_corpus_leak_a_hidden_test(corpus_run, source_nb):
+    """Cheats, tampering and crashes included: their tracebacks must not carry hidden lines either."""
+    hidden = marked_lines(source_nb, notebooks.HIDDEN_BEGIN, notebooks.HIDDEN_END)
+    for name in CORPUS:
+        leaked = hidden & feedback_lines(course.feedback_file(corpus_run["root"], name))
+        assert not leaked, f"{name}: {leaked}"
