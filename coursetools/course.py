@@ -5,6 +5,7 @@ the repository and on a temporary copy of it (the tests grade such copies).
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -46,6 +47,22 @@ def submitted_students(root: Path) -> list[str]:
     if not submitted.is_dir():
         return []
     return sorted(p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def copy_course(destination: Path, keep_students=None) -> Path:
+    """A gradable copy of this course; with `keep_students`, only those students stay in submitted/."""
+    destination.mkdir(parents=True)
+    for name in COURSE_FILES:
+        source = REPOSITORY_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name)
+        else:
+            shutil.copy2(source, destination / name)
+    if keep_students is not None:
+        for student in submitted_students(destination):
+            if student not in keep_students:
+                shutil.rmtree(destination / "submitted" / student)
+    return destination
 
 
 def load_nbgrader_config(root: Path):

@@ -30,6 +30,8 @@ def main(argv=None) -> int:
     parser.add_argument("--root", type=Path, default=course.REPOSITORY_ROOT, help="course root (default: this repository)")
     parser.add_argument("--no-release", dest="release", action="store_false",
                         help="grade against the release as it is, without regenerating it from source/")
+    parser.add_argument("--no-sandbox", dest="sandboxed", action="store_false",
+                        help="run student code with your own permissions (only where no sandbox can run)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
 
@@ -39,7 +41,7 @@ def main(argv=None) -> int:
               f"Put each hand-in at submitted/<student>/{course.ASSIGNMENT}/{course.NOTEBOOK}.ipynb.", file=sys.stderr)
         return 1
     try:
-        outcomes = pipeline.grade_course(root, release=args.release,
+        outcomes = pipeline.grade_course(root, release=args.release, sandboxed=args.sandboxed,
                                          progress=lambda message: print(f"[grade] {message}", file=sys.stderr))
     except pipeline.GradingError as error:
         print(f"Grading stopped: {error}", file=sys.stderr)

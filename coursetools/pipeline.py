@@ -19,7 +19,7 @@ from nbgrader.preprocessors import Execute
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 
-from coursetools import course, execution, feedback, intake, notebooks, recheck
+from coursetools import course, execution, feedback, intake, notebooks, recheck, sandbox
 
 GRADES_CSV = "grades.csv"
 
@@ -51,11 +51,16 @@ def inside(root: Path):
         os.chdir(previous)
 
 
-def open_api(root: Path) -> NbGraderAPI:
+def open_api(root: Path, sandboxed: bool = True) -> NbGraderAPI:
     try:
         config = course.load_nbgrader_config(root)
     except FileNotFoundError as error:
         raise GradingError(str(error)) from None
+    if sandboxed:
+        try:
+            sandbox.configure(root, config)
+        except sandbox.Unavailable as reason:
+            raise GradingError(f"student code will not run unsandboxed: {reason}") from None
     # nbgrader reads the staged copies that intake makes, never submitted/ itself
     config.CourseDirectory.submitted_directory = str(intake.STAGING)
     # feedback never shows hidden tests; see coursetools/feedback.py
@@ -151,11 +156,12 @@ def export_grades(root: Path) -> Path:
     return destination
 
 
-def grade_course(root: Path, release: bool = True, progress=lambda message: None) -> list[StudentOutcome]:
+def grade_course(root: Path, release: bool = True, sandboxed: bool = True,
+                 progress=lambda message: None) -> list[StudentOutcome]:
     """Grade every hand-in under submitted/; return one outcome per student."""
     root = root.resolve()
     with inside(root):
-        api = open_api(root)
+        api = open_api(root, sandboxed)
         if release:
             progress("regenerating release/ from source/")
             generate_release(api)

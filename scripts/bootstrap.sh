@@ -33,6 +33,18 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 
+# Student code is graded inside a bubblewrap sandbox (coursetools/sandbox.py)
+if [ "$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "bootstrap: installing bubblewrap, the sandbox for student code" >&2
+        apt-get update -qq
+        apt-get install -y -qq bubblewrap >/dev/null
+    else
+        echo "bootstrap: bubblewrap is missing; grading will refuse to run student code until it is installed" \
+             "(sudo apt-get install bubblewrap), or until you pass --no-sandbox." >&2
+    fi
+fi
+
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
 # The kernel that runs the notebooks is this environment's own Python
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null

@@ -6,7 +6,6 @@ session-scoped so each happens once per test run.
 
 import hashlib
 from html.parser import HTMLParser
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,20 +44,7 @@ def executed_source(source_nb):
     return execute(source_nb)
 
 
-def copy_course(destination: Path, keep_students=None) -> Path:
-    """A copy of the course; with `keep_students`, only those demo students stay in submitted/."""
-    destination.mkdir(parents=True)
-    for name in course.COURSE_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name)
-        else:
-            shutil.copy2(source, destination / name)
-    if keep_students is not None:
-        for student in course.submitted_students(destination):
-            if student not in keep_students:
-                shutil.rmtree(destination / "submitted" / student)
-    return destination
+copy_course = course.copy_course
 
 
 def digest_tree(folder: Path) -> dict:
@@ -99,10 +85,10 @@ def marked_lines(nb, begin: str, end: str) -> set[str]:
     return {line for cell in nb.cells for line in notebooks.marked_regions(cell.source, begin, end)}
 
 
-def run_grade(root: Path, *extra: str) -> subprocess.CompletedProcess:
+def run_grade(root: Path, *extra: str, env=None) -> subprocess.CompletedProcess:
     """`make grade`'s command, run on a course copy as a separate process."""
     return subprocess.run([sys.executable, "-m", "coursetools.grade", "--root", str(root), *extra],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+                          capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
 
 
 @pytest.fixture(scope="session")

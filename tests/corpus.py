@@ -23,9 +23,10 @@ class Submission:
     change: object = None  # optional function(notebook) that edits the hand-in further
 
 
-# Cheats that fool nbgrader's own hidden tests in the kernel: only the recheck catches them
+# Cheats that fool nbgrader's own hidden tests in the kernel: only the recheck catches them.
+# (Environment sniffing would too, but the sandbox starts kernels with an empty environment.)
 FOOLS_THE_KERNEL = {
-    "environment_sniffer", "fake_len_iter_array", "input_transformer", "literal_array_e4", "literal_output_e1",
+    "fake_len_iter_array", "input_transformer", "literal_array_e4", "literal_output_e1",
     "literal_outputs_e2", "literal_outputs_e3", "literal_via_helper", "patched_allclose", "patched_isclose",
     "shadowed_all", "shadowed_builtins", "swapped_math_module",
 }
