@@ -64,6 +64,7 @@ def open_api(root: Path, sandboxed: bool = True) -> NbGraderAPI:
     # nbgrader reads the staged copies that intake makes, never submitted/ itself
     config.CourseDirectory.submitted_directory = str(intake.STAGING)
     # feedback never shows hidden tests; see coursetools/feedback.py
+    config.HTMLExporter.embed_images = True  # the figures travel inside the feedback file
     config.GenerateFeedback.preprocessors = [
         feedback.HideHiddenTests, *GenerateFeedback.class_traits()["preprocessors"].default()
     ]

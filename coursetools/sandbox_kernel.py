@@ -64,7 +64,7 @@ def traversable_parents(paths: list[str]) -> list[str]:
 
 def bwrap_command(scratch: Path, sockets: Path, connection_file: Path, as_root: bool) -> list[str]:
     command = ["bwrap", *isolation_flags(as_root), "--die-with-parent", "--new-session", "--clearenv",
-               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+               "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
                "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
                "--symlink", "usr/sbin", "/sbin"]
     read_only = [path for path in SYSTEM_DIRS + python_dirs() if os.path.exists(path)]
@@ -75,7 +75,7 @@ def bwrap_command(scratch: Path, sockets: Path, connection_file: Path, as_root: 
     for path in writable:
         command += ["--bind", path, path]
     command += ["--chdir", str(scratch),
-                "--setenv", "HOME", "/tmp", "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin",
+                "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "MPLCONFIGDIR", "/tmp", "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin",
                 "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "MPLBACKEND", "Agg",
                 *drop_privileges(as_root), sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file),
                 "--HistoryManager.hist_file=:memory:"]

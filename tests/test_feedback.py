@@ -33,6 +33,9 @@ def test_does_feedback_show_no_solution_to_a_student_who_wrote_nothing(graded_co
 def test_does_feedback_work_offline(graded_course, student):
     html = course.feedback_file(graded_course["root"], student).read_text(encoding="utf-8")
     assert not EXTERNAL.search(html), "feedback loads something from the network"
+    images = re.findall(r"<img[^>]*\ssrc=\"([^\"]*)\"", html)
+    assert len(images) == 3 and all(src.startswith("data:image/png;base64,") for src in images), \
+        "every figure is embedded in the file"
 
 
 def test_does_feedback_explain_a_failed_hidden_check(graded_course):
