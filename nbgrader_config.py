@@ -1,33 +1,73 @@
 """nbgrader settings for the "Building blocks of a neural network" course.
 
-nbgrader reads this file only from the current directory, so every command
-runs from the course root (the Makefile and `coursetools` see to that).
+nbgrader reads this file from the current directory, so run every nbgrader
+command, and start the formgrader, from the course root. Everything that
+makes grading safe is configured here, so `make grade`, `nbgrader autograde`,
+`nbgrader generate_feedback` and the formgrader's buttons all grade alike:
+
+- every hand-in runs in the `course-sandbox` kernel, inside bubblewrap
+  (`make` installs the kernelspec);
+- a dead or stuck kernel keeps the points earned before it;
+- every passing check is confirmed outside the kernel and on secret inputs,
+  and a check that is not gets an error, 0 points and a review flag;
+- feedback shows no hidden test and works offline.
 """
+import atexit
 import os
-
-from jupyter_core.paths import jupyter_runtime_dir
-
-c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+import shutil
+import sys
+import tempfile
 
 # Paths are anchored on this file, not on the current directory, so a copy of
 # the course (the tests grade one in a temporary folder) is self-contained.
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, COURSE_ROOT)  # the grading engine is the course's own `coursetools` package
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades,
+)
+
+from coursetools.engine import feedback, sandbox, secret_inputs  # noqa: E402
+from coursetools.engine.execute import GradingExecute  # noqa: E402
+from coursetools.engine.recheck import FlagForReview, Recheck  # noqa: E402
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 c.CourseDirectory.course_id = "nn-building-blocks"
 c.CourseDirectory.root = COURSE_ROOT
-# The gradebook stores the hidden tests: it lives at the root, is git-ignored
-# and is never copied into release/.
+# The gradebook stores the hidden tests and the key stores the secret inputs:
+# both live at the root, are git-ignored and never go into release/.
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db")
+c.Recheck.secret_file = os.path.join(COURSE_ROOT, secret_inputs.SECRET_FILE)
 
+# Student code runs only in the sandbox (coursetools/engine/sandbox.py)
+c.Execute.kernel_name = sandbox.KERNEL_NAME
 # A correct notebook runs in about a second; 30 s per cell stops an endless
-# loop without cutting off a slow but honest answer.
+# loop without cutting off a slow but honest answer. The recheck uses the same.
 c.Execute.timeout = 30
 
-# Talk to kernels over Unix sockets rather than TCP on loopback: nothing else
-# on the machine can reach a kernel that runs student code. The socket path
-# must be absolute, since nbgrader starts each kernel in the notebook's own
-# folder; the process id keeps two graders on one machine apart.
-KERNEL_SOCKETS = jupyter_runtime_dir()
-os.makedirs(KERNEL_SOCKETS, mode=0o700, exist_ok=True)
+# nbgrader's autograde steps, with the course's execution, recheck and review flag
+c.Autograde.autograde_preprocessors = [
+    GradingExecute,  # in place of nbgrader's Execute
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    Recheck,  # before the scores are saved, so a failed recheck is a failed check
+    SaveAutoGrades,
+    FlagForReview,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+
+# Feedback: no hidden tests, no tracebacks, figures inside the file, nothing from the network
+c.GenerateFeedback.preprocessors = [feedback.HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.exporter_class = feedback.OfflineHTMLExporter
+c.HTMLExporter.embed_images = True
+
+# Kernels started by nbgrader's own Execute (`nbgrader validate`) also talk over
+# Unix sockets, in a folder private to this process: the sandbox has no network.
+KERNEL_SOCKETS = tempfile.mkdtemp(prefix="nbgrader-kernels-")
+atexit.register(shutil.rmtree, KERNEL_SOCKETS, True)
 c.KernelManager.transport = "ipc"
-c.KernelManager.ip = os.path.join(KERNEL_SOCKETS, f"nbgrader-kernel-{os.getpid()}")
+c.KernelManager.ip = os.path.join(KERNEL_SOCKETS, "kernel")

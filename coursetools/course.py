@@ -13,8 +13,9 @@ REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "building_blocks"
 NOTEBOOK = "building_blocks"
 
-# Folders that make up a gradable course: copied as a whole by the tests
-COURSE_FILES = ["nbgrader_config.py", "source", "release", "submitted"]
+# Folders that make up a gradable course: copied as a whole by the tests.
+# nbgrader_config.py loads the grading engine from the course's own coursetools/.
+COURSE_FILES = ["nbgrader_config.py", "coursetools", "source", "release", "submitted"]
 
 
 def source_notebook(root: Path) -> Path:
@@ -55,7 +56,7 @@ def copy_course(destination: Path, keep_students=None) -> Path:
     for name in COURSE_FILES:
         source = REPOSITORY_ROOT / name
         if source.is_dir():
-            shutil.copytree(source, destination / name)
+            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, destination / name)
     if keep_students is not None:

@@ -27,13 +27,15 @@ NOT_GRADED = "grading failed"
 TAMPERED = "tampered and restored"
 TIMED_OUT = "timed out"
 KERNEL_DIED = "kernel died"
+# Graded, but a check passed in the kernel and failed the recheck: flagged in the formgrader
+NEEDS_REVIEW = "needs review"
 
 STAGING = Path(".grading") / "submitted"
 
 
 def is_graded(status: str) -> bool:
     """Whether a hand-in with this status has scores in the gradebook."""
-    return status in (GRADED, RENAMED, TAMPERED, TIMED_OUT, KERNEL_DIED)
+    return status in (GRADED, RENAMED, TAMPERED, TIMED_OUT, KERNEL_DIED, NEEDS_REVIEW)
 
 
 @dataclass

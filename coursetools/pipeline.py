@@ -1,8 +1,11 @@
-"""Run nbgrader over a course folder: release, intake, autograde, recheck, feedback, export.
+"""Run nbgrader over a course folder: release, intake, autograde, feedback, export.
 
-nbgrader is driven in-process through its own `NbGraderAPI`, one student
-at a time: each hand-in is graded on its own, a failure is reported for that
-student alone, and the start-up cost of nbgrader is paid once per run.
+nbgrader is driven in-process through its own `NbGraderAPI`, with the
+course's nbgrader_config.py and so with the same grading engine as
+`nbgrader autograde` and the formgrader (`coursetools.engine`). What this
+adds around it: intake (renamed notebooks found, invalid ones refused, a
+staged copy so submitted/ never changes), one student at a time so a failure
+is that student's alone, and the statuses behind the score table.
 """
 
 import contextlib
@@ -12,14 +15,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
-from nbgrader.converters import Autograde, GenerateFeedback
-from nbgrader.preprocessors import Execute
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 
-from coursetools import course, execution, feedback, intake, notebooks, recheck, sandbox
+from coursetools import course, intake, notebooks
+from coursetools.engine import execute, recheck, sandbox
 
 GRADES_CSV = "grades.csv"
 
@@ -51,27 +54,33 @@ def inside(root: Path):
         os.chdir(previous)
 
 
+def require_sandbox(config) -> None:
+    """Stop before grading anyone when the sandbox or its kernelspec is missing, and say what to do."""
+    try:
+        sandbox.check_available()
+    except sandbox.Unavailable as reason:
+        raise GradingError(f"student code will not run unsandboxed: {reason}") from None
+    kernel = config.Execute.get("kernel_name", "python3")
+    try:
+        KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        raise GradingError(f"nbgrader_config.py runs hand-ins in the `{kernel}` kernel, which is not installed: "
+                           "run `make` (or `python -m coursetools.engine.sandbox_kernel install`)") from None
+
+
 def open_api(root: Path, sandboxed: bool = True) -> NbGraderAPI:
     try:
         config = course.load_nbgrader_config(root)
     except FileNotFoundError as error:
         raise GradingError(str(error)) from None
+    course.environment_bin_on_path()
     if sandboxed:
-        try:
-            sandbox.configure(root, config)
-        except sandbox.Unavailable as reason:
-            raise GradingError(f"student code will not run unsandboxed: {reason}") from None
+        require_sandbox(config)
+    else:  # the instructor's explicit choice (--no-sandbox)
+        config.Execute.kernel_name = "python3"
+        config.Recheck.sandboxed = False
     # nbgrader reads the staged copies that intake makes, never submitted/ itself
     config.CourseDirectory.submitted_directory = str(intake.STAGING)
-    # feedback never shows hidden tests; see coursetools/feedback.py
-    config.HTMLExporter.embed_images = True  # the figures travel inside the feedback file
-    config.GenerateFeedback.preprocessors = [
-        feedback.HideHiddenTests, *GenerateFeedback.class_traits()["preprocessors"].default()
-    ]
-    config.Autograde.autograde_preprocessors = [
-        execution.KeepEarnedPoints if step is Execute else step for step in Autograde.class_traits()["autograde_preprocessors"].default()
-    ]
-    course.environment_bin_on_path()
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
@@ -98,8 +107,8 @@ def generate_release(api: NbGraderAPI) -> None:
 
 # How a stopped execution shows in the status, and what the note tells the instructor
 STOPPED = {
-    execution.TIMEOUT: (intake.TIMED_OUT, "a cell ran past the time limit; points up to it kept, later checks not run"),
-    execution.KERNEL_DIED: (intake.KERNEL_DIED, "the kernel died; points up to it kept, later checks not run"),
+    execute.TIMEOUT: (intake.TIMED_OUT, "a cell ran past the time limit; points up to it kept, later checks not run"),
+    execute.KERNEL_DIED: (intake.KERNEL_DIED, "the kernel died; points up to it kept, later checks not run"),
 }
 
 
@@ -123,7 +132,7 @@ def require_assignment_in_gradebook(api: NbGraderAPI) -> None:
                                "missing: grade once without --no-release") from None
 
 
-def autograde(api: NbGraderAPI, root: Path, received: intake.Intake, release, source) -> StudentOutcome:
+def autograde(api: NbGraderAPI, root: Path, received: intake.Intake, release) -> StudentOutcome:
     if not received.gradable:
         forget_previous_grading(api, root, received.student)
         return StudentOutcome(received.student, received.status, received.notes)
@@ -132,8 +141,8 @@ def autograde(api: NbGraderAPI, root: Path, received: intake.Intake, release, so
     log = result.get("log") or ""
     if result["success"]:
         graded_nb = notebooks.read(course.autograded_notebook(root, received.student))
-        notes = [*received.notes, *recheck.withdraw_unconfirmed_points(root, received.student, graded_nb, source)]
-        stopped = execution.stop_reason(graded_nb)
+        notes = [*received.notes, *recheck.instructor_notes(graded_nb)]
+        stopped = execute.stop_reason(graded_nb)
         if stopped:
             status, why = STOPPED[stopped]
             return StudentOutcome(received.student, status, [*notes, why], log)
@@ -147,7 +156,6 @@ def generate_feedback(api: NbGraderAPI, student: str) -> None:
     result = api.generate_feedback(course.ASSIGNMENT, student, force=True)
     if not result["success"]:
         raise GradingError(f"nbgrader could not write feedback for {student}: {last_line(result.get('error'))}")
-    feedback.make_offline(course.feedback_file(Path.cwd(), student))
 
 
 def export_grades(root: Path) -> Path:
@@ -170,12 +178,11 @@ def grade_course(root: Path, release: bool = True, sandboxed: bool = True,
             require_assignment_in_gradebook(api)
         shutil.rmtree(root / intake.STAGING, ignore_errors=True)
         release_nb = notebooks.read(course.release_notebook(root))
-        source_nb = notebooks.read(course.source_notebook(root))
         release_ids = notebooks.grade_ids(release_nb)
         outcomes = []
         for student in course.submitted_students(root):
             progress(f"autograding {student}")
-            outcomes.append(autograde(api, root, intake.inspect(root, student, release_ids), release_nb, source_nb))
+            outcomes.append(autograde(api, root, intake.inspect(root, student, release_ids), release_nb))
         progress("writing feedback and grades.csv")
         for outcome in outcomes:
             if outcome.graded:

@@ -22,6 +22,7 @@ class StudentScores:
     status: str
     notes: tuple[str, ...]
     cells: dict[str, float]  # grade id -> points scored; empty when never graded
+    review: tuple[str, ...] = ()  # checks flagged for manual review in the gradebook
 
     @property
     def graded(self) -> bool:
@@ -35,19 +36,27 @@ class StudentScores:
         return sum(self.cells.values())
 
 
+def status_after_review(status: str, review) -> str:
+    """A plain graded hand-in with flagged checks needs review; other statuses say more and stay."""
+    return intake.NEEDS_REVIEW if review and status in (intake.GRADED, intake.RENAMED) else status
+
+
 def read_scores(root: Path, outcomes) -> list[StudentScores]:
-    """Per-check scores of each graded hand-in, straight from the gradebook."""
+    """Per-check scores and review flags of each graded hand-in, straight from the gradebook."""
     rows = []
     with Gradebook(course.gradebook_url(root)) as gradebook:
         for outcome in outcomes:
-            cells = {}
+            cells, review = {}, ()
             if outcome.graded:
                 try:
                     submission = gradebook.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, outcome.student)
-                    cells = {g.name: g.score for g in submission.grades if g.cell_type == "code"}
+                    grades = [g for g in submission.grades if g.cell_type == "code"]
+                    cells = {g.name: g.score for g in grades}
+                    review = tuple(g.name for g in grades if g.needs_manual_grade)
                 except MissingEntry:
                     pass
-            rows.append(StudentScores(outcome.student, outcome.status, tuple(outcome.notes), cells))
+            rows.append(StudentScores(outcome.student, status_after_review(outcome.status, review),
+                                      tuple(outcome.notes), cells, review))
     return rows
 
 
@@ -82,7 +91,12 @@ def format_table(rows: list[StudentScores], points: dict[str, float]) -> str:
 
 def summary(rows: list[StudentScores]) -> str:
     counts = Counter(row.status for row in rows)
-    return ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    text = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    flagged = [row.student for row in rows if row.review]
+    if flagged:
+        text += (f"; {len(flagged)} flagged for review in the formgrader "
+                 f"(a check passed in the notebook but not the recheck): {', '.join(flagged)}")
+    return text
 
 
 def write_scores_csv(rows: list[StudentScores], points: dict[str, float], destination: Path) -> Path:

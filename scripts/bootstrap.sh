@@ -48,5 +48,7 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
 # The kernel that runs the notebooks is this environment's own Python
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+# Grading runs every hand-in in this kernel, inside the bubblewrap sandbox (nbgrader_config.py)
+"$VENV/bin/python" coursetools/engine/sandbox_kernel.py install >/dev/null
 touch "$VENV/.installed"
 echo "bootstrap: environment ready in $VENV"

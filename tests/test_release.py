@@ -63,7 +63,8 @@ def test_is_there_no_solution_code_in_the_release(source_nb, release_nb):
 
 def test_is_there_no_hidden_test_text_anywhere_in_the_release(source_nb):
     hidden = set(regions(source_nb, notebooks.HIDDEN_BEGIN, notebooks.HIDDEN_END))
-    assert len(hidden) >= 21, "every test cell should have a hidden part"
+    assert all(notebooks.marked_regions(c.source, notebooks.HIDDEN_BEGIN, notebooks.HIDDEN_END)
+               for c in source_nb.cells if notebooks.is_test_cell(c)), "every test cell should have a hidden part"
     release_lines = set()
     for path in RELEASE_DIR.rglob("*.ipynb"):
         release_lines |= all_lines(path)
@@ -105,3 +106,22 @@ def test_are_notebook_cell_ids_stable(notebook):
     """nbgrader and git diffs both key on cell ids; they must be unique and readable."""
     ids = [c.id for c in notebooks.read(notebook(course.REPOSITORY_ROOT)).cells]
     assert len(ids) == len(set(ids))
+
+
+def test_does_validate_fail_every_check_whose_value_is_off(release_nb, tmp_path):
+    """Validate's "Success!" means every result is right: each check fails when its value is off by 0.001."""
+    from coursetools import demo_students
+    from coursetools.engine import answer_key
+
+    off = {}
+    for cell_id, code in demo_students.CORRECT.items():
+        check = answer_key.CHECKS[cell_id.removesuffix("_answer")]
+        if check.expected is not True:
+            code += f"\n{check.name} = __import__('numpy').asarray({check.name}, dtype=float) + 0.001"
+        off[cell_id] = code
+    path = tmp_path / f"{course.NOTEBOOK}.ipynb"
+    notebooks.write(demo_students.hand_in(release_nb, off), path)
+    failures = Validator().validate(str(path))["failed"]
+    failed_checks = {notebooks.nbgrader_meta(cell)["grade_id"] for cell in notebooks.read(path).cells
+                     if notebooks.is_test_cell(cell) and any(cell.source.strip() == f["source"].strip() for f in failures)}
+    assert failed_checks == {grade_id for grade_id, check in answer_key.CHECKS.items() if check.expected is not True}

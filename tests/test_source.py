@@ -8,6 +8,7 @@ import pytest
 from nbgrader.validator import Validator
 
 from coursetools import course, figures, lesson, notebooks
+from coursetools.engine import answer_key
 
 from conftest import execute
 
@@ -70,6 +71,12 @@ def test_does_the_notebook_show_the_documents_expected_outputs(source_nb):
         assert_same_value(printed_value(text), printed_value(expected), f"expected output {text!r}")
 
 
+def test_does_every_expected_output_show_exactly_what_the_cell_prints(executed_source):
+    """Students compare text: NumPy's padding (`[4.8   1.21  2.385]`) included."""
+    for cell, expected in expected_output_blocks(executed_source):
+        assert stdout_of(cell).strip() == expected.strip(), cell.source
+
+
 def test_does_every_printed_result_equal_the_expected_output(executed_source):
     blocks = expected_output_blocks(executed_source)
     assert blocks, "no 'Expected output' cells found"
@@ -128,11 +135,36 @@ def test_does_every_graded_cell_follow_the_house_style(source_nb):
         assert not isinstance(tree.body[-1], ast.Expr), f"{grade_id}: ends with an expression"
         visible, hidden = cell.source.split(notebooks.HIDDEN_BEGIN)
         assert "assert" in visible, f"{grade_id}: no visible check"
-        assert "assert" in hidden and notebooks.HIDDEN_END in hidden, f"{grade_id}: no hidden check"
+        assert "When graded" in hidden and notebooks.HIDDEN_END in hidden, \
+            f"{grade_id}: the hidden part does not say what else runs when the notebook is graded"
         for node in ast.walk(tree):
             if isinstance(node, ast.Assert):
                 assert node.msg is not None, f"{grade_id}: an assert without a message for the student"
+            # check cells run in the student's namespace: they may import modules but bind no other name
+            assert not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr)), \
+                f"{grade_id}: binds a name the student might be using"
         assert notebooks.nbgrader_meta(cell)["points"] > 0
+
+
+@pytest.mark.parametrize("grade_id", sorted(answer_key.CHECKS))
+def test_does_the_visible_check_compare_the_lessons_value_with_its_stated_tolerance(source_nb, grade_id):
+    """Visible checks test the values the notebook prints, so Validate's Success means every result is right."""
+    cell = next(c for c in source_nb.cells if notebooks.nbgrader_meta(c).get("grade_id") == grade_id)
+    visible = cell.source.split(notebooks.HIDDEN_BEGIN)[0]
+    check = answer_key.CHECKS[grade_id]
+    if check.expected is True:
+        assert "sys.modules" in visible
+        return
+    tree = ast.parse(visible)
+    tolerances = {ast.literal_eval(node.value) for node in ast.walk(tree)
+                  if isinstance(node, ast.keyword) and node.arg in ("abs_tol", "atol")}
+    assert tolerances == {check.tolerance}, f"{grade_id}: compared within {tolerances}, not {check.tolerance:g}"
+    stated = {float(value) for value in re.findall(r"# .*within ([0-9.e+-]+)", visible)}
+    assert stated == {check.tolerance}, f"{grade_id}: the tolerance is not stated beside the check"
+    literals = [ast.literal_eval(node) for node in ast.walk(tree)
+                if isinstance(node, ast.List) or isinstance(node, ast.Constant) and type(node.value) in (int, float)]
+    assert any(answer_key.matches(value, check.expected, 0) for value in literals), \
+        f"{grade_id}: the visible check does not compare with the lesson's value {check.expected}"
 
 
 def test_is_every_answer_cell_followed_by_its_check(source_nb):

@@ -1,0 +1,151 @@
+"""What each check expects and what each exercise computes, kept outside the notebook.
+
+The checks in the notebook run in the student's kernel, where student code
+can change how they behave. The engine therefore reads every checked value
+back as plain numbers and compares it here (`Check`), and reruns each
+exercise on secret inputs to see that its result follows them
+(`Computation`). Everything in this module is public: the lesson's values
+are printed in the notebook, and the secret inputs are drawn per course and
+per student (`secret_inputs`).
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from coursetools import lesson
+
+# A value typed in: only float rounding may differ
+TYPED_TOLERANCE = 1e-6
+# A computed result: float32 arithmetic stays far inside it, while results on
+# the lesson's grid of values are at least 0.005 apart
+COMPUTED_TOLERANCE = 1e-4
+
+
+@dataclass(frozen=True)
+class Check:
+    grade_id: str
+    name: str  # the variable it checks
+    expected: object  # a number, a (nested) list of numbers, or True for "np is NumPy"
+    tolerance: float = TYPED_TOLERANCE
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Secret values are drawn on the lesson's own grid: multiples of `step` in [low, high], never 0."""
+    step: float
+    low: float
+    high: float
+
+
+INPUT_GRID = Grid(0.5, -4.0, 4.0)
+WEIGHT_GRID = Grid(0.01, -1.0, 1.0)
+BIAS_GRID = Grid(0.5, -3.0, 3.0)
+
+
+@dataclass(frozen=True)
+class Computation:
+    """An exercise's computed result and the names it must follow."""
+    exercise: str  # grade-id prefix, "e1"
+    title: str  # as the notebook says it, "Exercise 1"
+    check: str  # grade id of the result's check
+    result: str  # the result's variable
+    inputs: dict  # pinned name -> (the lesson's value, which gives the shape; the grid to draw on)
+    formula: Callable[[dict], object]  # the expected result for any values of the pinned names
+
+    @property
+    def names(self) -> str:
+        """The pinned names as a student reads them: "`inputs`, `weights` and `bias`"."""
+        quoted = [f"`{name}`" for name in self.inputs]
+        return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def neuron(inputs, weights, bias) -> float:
+    return sum(x * w for x, w in zip(inputs, weights)) + bias
+
+
+def layer(inputs, weights, biases) -> list[float]:
+    return [neuron(inputs, row, b) for row, b in zip(weights, biases)]
+
+
+CHECKS = {check.grade_id: check for check in [
+    Check("e1_inputs", "inputs", lesson.E1_INPUTS),
+    Check("e1_weights", "weights", lesson.E1_WEIGHTS),
+    Check("e1_bias", "bias", lesson.E1_BIAS),
+    Check("e1_output", "output", lesson.E1_OUTPUT, COMPUTED_TOLERANCE),
+    Check("e2_inputs", "inputs", lesson.E2_INPUTS),
+    Check("e2_weights1", "weights1", lesson.E2_WEIGHTS1),
+    Check("e2_weights2", "weights2", lesson.E2_WEIGHTS2),
+    Check("e2_weights3", "weights3", lesson.E2_WEIGHTS3),
+    Check("e2_bias1", "bias1", lesson.E2_BIAS1),
+    Check("e2_bias2", "bias2", lesson.E2_BIAS2),
+    Check("e2_bias3", "bias3", lesson.E2_BIAS3),
+    Check("e2_outputs", "outputs", lesson.E2_OUTPUTS, COMPUTED_TOLERANCE),
+    Check("e3_numpy", "np", True),
+    Check("e3_inputs", "inputs", lesson.E3_INPUTS),
+    Check("e3_weights", "weights", lesson.E3_WEIGHTS),
+    Check("e3_bias", "bias", lesson.E3_BIAS),
+    Check("e3_outputs", "outputs", lesson.E3_OUTPUTS, COMPUTED_TOLERANCE),
+    Check("e4_inputs", "inputs", lesson.E4_INPUTS),
+    Check("e4_weights", "weights", lesson.E4_WEIGHTS),
+    Check("e4_biases", "biases", lesson.E4_BIASES),
+    Check("e4_output", "output", lesson.E4_OUTPUT, COMPUTED_TOLERANCE),
+]}
+
+COMPUTATIONS = {computation.check: computation for computation in [
+    Computation("e1", "Exercise 1", "e1_output", "output",
+                {"inputs": (lesson.E1_INPUTS, INPUT_GRID), "weights": (lesson.E1_WEIGHTS, WEIGHT_GRID),
+                 "bias": (lesson.E1_BIAS, BIAS_GRID)},
+                lambda v: neuron(v["inputs"], v["weights"], v["bias"])),
+    Computation("e2", "Exercise 2", "e2_outputs", "outputs",
+                {"inputs": (lesson.E2_INPUTS, INPUT_GRID),
+                 **{f"weights{k}": (getattr(lesson, f"E2_WEIGHTS{k}"), WEIGHT_GRID) for k in (1, 2, 3)},
+                 **{f"bias{k}": (getattr(lesson, f"E2_BIAS{k}"), BIAS_GRID) for k in (1, 2, 3)}},
+                lambda v: layer(v["inputs"], [v["weights1"], v["weights2"], v["weights3"]],
+                                [v["bias1"], v["bias2"], v["bias3"]])),
+    Computation("e3", "Exercise 3", "e3_outputs", "outputs",
+                {"inputs": (lesson.E3_INPUTS, INPUT_GRID), "weights": (lesson.E3_WEIGHTS, WEIGHT_GRID),
+                 "bias": (lesson.E3_BIAS, BIAS_GRID)},
+                lambda v: neuron(v["inputs"], v["weights"], v["bias"])),
+    Computation("e4", "Exercise 4", "e4_output", "output",
+                {"inputs": (lesson.E4_INPUTS, INPUT_GRID), "weights": (lesson.E4_WEIGHTS, WEIGHT_GRID),
+                 "biases": (lesson.E4_BIASES, BIAS_GRID)},
+                lambda v: layer(v["inputs"], v["weights"], v["biases"])),
+]}
+
+
+def read_back_code(check: Check) -> str:
+    """One statement, run in the kernel right after the check, that prints the checked value as JSON.
+
+    It binds no name, so it cannot disturb the student's own variables.
+    """
+    if check.expected is True:  # "np is NumPy"
+        value = f'{check.name} is __import__("sys").modules.get("numpy")'
+    else:
+        value = f'__import__("numpy").asarray({check.name}, dtype=float).tolist()'
+    return f'print({READ_BACK_MARK!r}, __import__("json").dumps({value}))'
+
+
+READ_BACK_MARK = "course-read-back"
+
+
+def parse_read_back(text: str):
+    """The value printed by `read_back_code`, or None when there is none."""
+    import json
+
+    for line in reversed(text.splitlines()):
+        if line.startswith(READ_BACK_MARK + " "):
+            try:
+                return json.loads(line[len(READ_BACK_MARK) + 1:])
+            except ValueError:
+                return None
+    return None
+
+
+def matches(actual, expected, tolerance: float) -> bool:
+    """Plain values only: the same nesting and length, every number within `tolerance`."""
+    if isinstance(expected, bool):
+        return actual is expected
+    if isinstance(expected, list):
+        return isinstance(actual, list) and len(actual) == len(expected) and all(
+            matches(a, e, tolerance) for a, e in zip(actual, expected))
+    return type(actual) in (int, float) and abs(actual - expected) <= tolerance

@@ -1,0 +1,108 @@
+"""nbgrader's Execute step for this course: keep earned points, read checked values back.
+
+`GradingExecute` replaces nbgrader's `Execute` in the autograde step
+(nbgrader_config.py). It differs in three ways:
+
+- **A dead or stuck kernel costs only what comes after it.** Stock nbgrader
+  drops the whole student when the kernel dies or a cell ignores the
+  interrupt sent at its timeout. Here the cells that ran keep their outputs,
+  and with them their points; every later code cell gets an error saying why
+  it did not run, so it scores 0, and the grader sees why.
+- **Values are read back.** Right after a check passes, one statement that
+  binds no name prints the checked value as JSON; `recheck.Recheck` compares
+  it outside the kernel.
+- **A private socket folder per kernel.** The sandboxed kernel talks over
+  Unix sockets in a fresh folder that only it and this grader share, so no
+  two kernels, and no other process, ever see each other's sockets.
+"""
+
+import shutil
+import tempfile
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell
+from nbgrader.preprocessors import Execute
+
+from coursetools.engine import answer_key
+
+# ename of the error output nbgrader's Execute writes when a cell times out
+TIMEOUT = "CellTimeoutError"
+KERNEL_DIED = "DeadKernelError"
+NOT_RUN = "CellNotRun"
+
+
+def error_output(ename: str, message: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
+
+
+def check_id(cell) -> str:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta.get("grade_id", "") if meta.get("grade") and cell.cell_type == "code" else ""
+
+
+def stdout_of(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+
+
+class GradingExecute(Execute):
+    """nbgrader's Execute, stopping cleanly at the first timeout or kernel death, reading values back."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self.stopped_because = ""
+        self.kernel_values = {}
+        resources.setdefault("course", {})["kernel_values"] = self.kernel_values
+        self.socket_folder = tempfile.mkdtemp(prefix="course-kernel-")
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            shutil.rmtree(self.socket_folder, ignore_errors=True)
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        km.transport = "ipc"
+        km.ip = f"{self.socket_folder}/kernel"
+        return km
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, self.resources
+        if self.stopped_because:
+            cell.outputs = [error_output(NOT_RUN, f"not run: {self.stopped_because}")]
+            return cell, self.resources
+        cell = self.run_or_stop(cell, index)
+        check = answer_key.CHECKS.get(check_id(cell))
+        if check and not self.stopped_because and not any(o.output_type == "error" for o in cell.outputs):
+            probe = self.run_or_stop(new_code_cell(answer_key.read_back_code(check)), index, store_history=False)
+            self.nb.cells[index] = cell  # nbclient stores every cell it runs at its index: put the check back
+            self.kernel_values[check.grade_id] = answer_key.parse_read_back(stdout_of(probe))
+        return cell, self.resources
+
+    def run_or_stop(self, cell, index, store_history=True):
+        """Run one cell; on a kernel death or an unstoppable cell, note it and stop running cells."""
+        try:
+            cell = self.execute_cell(cell, index, store_history=store_history)
+        except DeadKernelError:
+            # os._exit, a segfault through ctypes or the out-of-memory killer
+            cell.outputs.append(error_output(KERNEL_DIED, "the kernel died while running this cell"))
+            self.stopped_because = "the kernel died in an earlier cell"
+            return cell
+        except CellTimeoutError:
+            # the cell ignored the interrupt too: nbclient gave up waiting for it
+            cell.outputs.append(error_output(TIMEOUT, "this cell ran past its time limit and ignored the interrupt"))
+            self.stopped_because = "an earlier cell ran past its time limit"
+            return cell
+        if any(o.get("ename") == TIMEOUT for o in cell.outputs if o.output_type == "error"):
+            # An interrupted cell may still be running (a loop can ignore SIGINT):
+            # anything sent to the kernel now would only time out in turn
+            self.stopped_because = "an earlier cell ran past its time limit"
+        return cell
+
+
+def stop_reason(nb) -> str:
+    """The error that stopped a graded notebook's execution, or an empty string."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") in (TIMEOUT, KERNEL_DIED):
+                return output["ename"]
+    return ""

@@ -1,0 +1,139 @@
+"""The bubblewrap sandbox that every run of student code goes through.
+
+Two things run student code during grading: the kernel that nbgrader
+executes the hand-in in (started by `sandbox_kernel.py`, the `course-sandbox`
+kernelspec) and the recheck that runs it again on secret inputs
+(`recheck.py`). Both build their sandbox here, so both get the same view of
+the machine and the same limits:
+
+- visible: read-only system files and the Python environment, one writable
+  scratch folder, and whatever extra folder the caller names (the kernel's
+  socket folder); no course folder, gradebook, home directory or network;
+- limits: memory, CPU time, processes and file size (`LIMITS`);
+- user: a root grader sets the sandbox up as root and runs the code as
+  `nobody`, with no capabilities.
+
+bubblewrap needs no daemon, unlike Docker, and works for root and for
+unprivileged users wherever Linux user namespaces are enabled.
+"""
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+KERNEL_NAME = "course-sandbox"
+KERNEL_UID = KERNEL_GID = 65534  # nobody
+LIMITS = {
+    resource.RLIMIT_AS: 2 * 1024**3,  # memory
+    resource.RLIMIT_CPU: 120,  # CPU seconds for the whole process
+    resource.RLIMIT_NPROC: 64,  # processes and threads
+    resource.RLIMIT_FSIZE: 64 * 1024**2,  # largest file it may write
+}
+SYSTEM_DIRS = ["/usr", "/etc/alternatives", "/etc/ld.so.cache", "/etc/ssl"]
+# What student code finds in its environment: nothing of the grader's
+ENVIRONMENT = {
+    "HOME": "/tmp", "IPYTHONDIR": "/tmp/.ipython", "MPLCONFIGDIR": "/tmp", "MPLBACKEND": "Agg",
+    "PATH": f"{Path(sys.executable).parent}:/usr/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+}
+
+
+class Unavailable(RuntimeError):
+    """The sandbox cannot run here; the message says why and what to do."""
+
+
+def as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def isolation_flags(root: bool) -> list[str]:
+    """New namespaces for everything; for root, all but the user namespace, so that
+    uid 65534 inside is the real `nobody` outside (see `drop_privileges`)."""
+    if not root:
+        return ["--unshare-all"]
+    return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+
+
+def drop_privileges(root: bool) -> list[str]:
+    if not root:
+        return []
+    return ["setpriv", f"--reuid={KERNEL_UID}", f"--regid={KERNEL_GID}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all"]
+
+
+def check_available() -> None:
+    if sys.platform != "linux":
+        raise Unavailable(f"the sandbox needs Linux (this is {sys.platform}). Grade on Linux, "
+                          "or pass --no-sandbox to run student code with your own permissions.")
+    if shutil.which("bwrap") is None:
+        raise Unavailable("bubblewrap is not installed: run `apt-get install bubblewrap` "
+                          "(`make grade` does this on Debian and Ubuntu), or pass --no-sandbox.")
+    root = as_root()
+    probe = ["bwrap", *isolation_flags(root), "--ro-bind", "/", "/", *drop_privileges(root), "true"]
+    result = subprocess.run(probe, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise Unavailable(f"bubblewrap cannot create a sandbox here ({result.stderr.strip() or 'no reason given'}); "
+                          "user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1), "
+                          "or pass --no-sandbox.")
+
+
+def python_dirs() -> list[str]:
+    """The interpreter, its standard library and the environment's packages, read-only."""
+    return sorted({sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))})
+
+
+def traversable_parents(paths: list[str]) -> list[str]:
+    """Create the folders above each mount point, open for traversal only.
+
+    Left to itself, bubblewrap running as root creates them with mode 0700,
+    which `nobody` cannot pass through. Their contents stay hidden: only the
+    mounted paths exist in the sandbox.
+    """
+    parents = sorted({str(parent) for path in paths for parent in Path(path).parents if str(parent) != "/"},
+                     key=lambda p: p.count("/"))
+    flags = []
+    for parent in parents:
+        flags += ["--perms", "0755", "--dir", parent]
+    return flags
+
+
+def command(scratch: Path, argv: list[str], writable: tuple[Path, ...] = ()) -> list[str]:
+    """The bwrap command line that runs `argv` in `scratch`, sandboxed."""
+    root = as_root()
+    flags = ["bwrap", *isolation_flags(root), "--die-with-parent", "--new-session", "--clearenv",
+             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+             "--symlink", "usr/sbin", "/sbin"]
+    read_only = [path for path in SYSTEM_DIRS + python_dirs() if os.path.exists(path)]
+    mounted = [str(scratch), *map(str, writable)]
+    flags += traversable_parents(read_only + mounted)
+    for path in read_only:
+        flags += ["--ro-bind", path, path]
+    for path in mounted:
+        flags += ["--bind", path, path]
+    flags += ["--chdir", str(scratch)]
+    for name, value in ENVIRONMENT.items():
+        flags += ["--setenv", name, value]
+    return [*flags, *drop_privileges(root), *argv]
+
+
+def hand_over(folder: Path) -> None:
+    """Give a folder tree to the unprivileged user, when the grader is root.
+
+    Never follows a symbolic link: whatever a student or an earlier kernel
+    left in the folder is changed itself, never what it points to.
+    """
+    if not as_root():
+        return
+    os.chown(folder, KERNEL_UID, KERNEL_GID, follow_symlinks=False)
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            os.chown(os.path.join(parent, name), KERNEL_UID, KERNEL_GID, follow_symlinks=False)
+
+
+def apply_limits() -> None:
+    """Resource limits for the process about to become the sandbox (a `preexec_fn`)."""
+    for limit, value in LIMITS.items():  # NPROC counts once the code runs as `nobody`
+        resource.setrlimit(limit, (value, value))
