@@ -5,56 +5,16 @@ which checks must score 0 and which status the hand-in must end with.
 Every other check must score its full points.
 """
 
-from dataclasses import dataclass, field
+from coursetools import notebooks
+from coursetools.engine import answer_key
 
-from coursetools import demo_students, notebooks
-
-CORRECT = demo_students.CORRECT
-PLAIN_PYTHON = demo_students.PLAIN_PYTHON
-NUMPY_CHECKS = ["e3_numpy", "e3_inputs", "e3_weights", "e3_bias", "e3_outputs",
-                "e4_inputs", "e4_weights", "e4_biases", "e4_output"]
-
-
-@dataclass(frozen=True)
-class Submission:
-    answers: dict  # answer cell id -> code, as in demo_students
-    failing: list = field(default_factory=list)  # checks that must score 0
-    status: str = "graded"
-    change: object = None  # optional function(notebook) that edits the hand-in further
-
-
-# Cheats that fool nbgrader's own hidden tests in the kernel: only the recheck catches them.
-# (Environment sniffing would too, but the sandbox starts kernels with an empty environment.)
-FOOLS_THE_KERNEL = {
-    "fake_len_iter_array", "input_transformer", "literal_array_e4", "literal_output_e1",
-    "literal_outputs_e2", "literal_outputs_e3", "literal_via_helper", "patched_allclose", "patched_isclose",
-    "shadowed_all", "shadowed_builtins", "swapped_math_module",
-}
-
-
-def with_answer(cell_id, code, base=CORRECT):
-    return {**base, cell_id: code}
-
-
-def cell(nb, grade_id):
-    return next(c for c in nb.cells if notebooks.nbgrader_meta(c).get("grade_id") == grade_id)
-
-
-def add_cell(source):
-    def change(nb):
-        nb.cells.append(notebooks.nbformat.v4.new_code_cell(source))
-    return change
-
+from corpus_honest import HONEST
+from corpus_tools import (CORRECT, NUMPY_CHECKS, PLAIN_PYTHON, Submission, add_cell, build, cell,  # noqa: F401
+                          set_source, with_answer)
 
 def delete_cell(grade_id):
     def change(nb):
         nb.cells = [c for c in nb.cells if notebooks.nbgrader_meta(c).get("grade_id") != grade_id]
-    return change
-
-
-def set_source(grade_id, source):
-    def change(nb):
-        cell(nb, grade_id).source = source
     return change
 
 
@@ -109,81 +69,143 @@ FAKE_SEQUENCE = """class Fake:
     def __array__(self, dtype=None, copy=None): return np.array([4.8, 1.21, 2.385])
 output = Fake()"""
 
-CORPUS = {
-    # --- cheats: each gains nothing -------------------------------------------------------------
-    "literal_output_e1": Submission(with_answer("e1_output_answer", "output = 2.3"), ["e1_output"]),
-    "literal_outputs_e2": Submission(with_answer("e2_outputs_answer", "outputs = [4.8, 1.21, 2.385]"), ["e2_outputs"]),
-    "literal_outputs_e3": Submission(with_answer("e3_outputs_answer", "outputs = 4.8"), ["e3_outputs"]),
+# Every check from e1_output on, in notebook order
+AFTER_E1_OUTPUT = list(answer_key.CHECKS)[list(answer_key.CHECKS).index("e1_output"):]
+
+# What a student who knows how the recheck works might try
+OLD_OTHER_INPUTS_RESULT = 2.55  # E1 on the fixed "other inputs" an earlier version of the grader used
+
+# In the rerun only (the inputs are not the lesson's there): write a report line claiming the
+# lesson's result into every file descriptor the process has
+FORGED_REPORT = """import json, os
+output = 2.3
+if list(inputs) != [1, 2, 3]:
+    line = json.dumps({"check": "e1_output", "value": 2.3}) + "\\n"
+    for fd in range(3, 64):
+        try:
+            os.write(fd, line.encode())
+        except OSError:
+            pass"""
+
+# Every line the read-back prints says 2.3, and the check in the kernel is fooled too
+FORGED_READ_BACK = """import builtins, math
+real_print = builtins.print
+def forged_print(*args, **kwargs):
+    if args and str(args[0]).startswith("course-read-back"):
+        args = (args[0], "2.3")
+    real_print(*args, **kwargs)
+builtins.print = forged_print
+math.isclose = lambda *a, **k: True
+output = 0.0"""
+
+# Look for the course's files from wherever the code runs, and reach the real built-ins the way
+# an earlier, allowlist-based recheck could be escaped: neither finds anything to use
+BUILTINS_ESCAPE = """from pathlib import Path
+here = Path.cwd()
+leaks = [str(p / name) for p in [here, *here.parents]
+         for name in ("gradebook.db", "course_secret.key", "source", "nbgrader_config.py") if (p / name).exists()]
+print("found:", leaks)
+try:
+    import warnings
+    real_builtins = warnings.catch_warnings()._module.__builtins__
+    real_builtins["exec"]("output = 2.3", globals())
+except Exception as error:
+    print("no way in:", error)
+output = 2.3 if not leaks else -1.0"""
+
+CHEATS = {
+    # --- typed-in results: the kernel's checks pass, the secret inputs do not ---------------------
+    "literal_output_e1": Submission(with_answer("e1_output_answer", "output = 2.3"), ["e1_output"], flagged=["e1_output"]),
+    "literal_outputs_e2": Submission(with_answer("e2_outputs_answer", "outputs = [4.8, 1.21, 2.385]"), ["e2_outputs"],
+                                     flagged=["e2_outputs"]),
+    "literal_outputs_e3": Submission(with_answer("e3_outputs_answer", "outputs = 4.8"), ["e3_outputs"],
+                                     flagged=["e3_outputs"]),
     "literal_array_e4": Submission(with_answer("e4_output_answer", "output = np.array([4.8, 1.21, 2.385])"),
-                                   ["e4_output"]),
-    "literal_via_helper": Submission(with_answer("e1_output_answer", "result = 2.3\noutput = result"), ["e1_output"]),
+                                   ["e4_output"], flagged=["e4_output"]),
+    "literal_via_helper": Submission(with_answer("e1_output_answer", "result = 2.3\noutput = result"), ["e1_output"],
+                                     flagged=["e1_output"]),
+    # --- the kernel's checks fooled: the read-back compares outside the kernel ------------------------
     "patched_allclose": Submission(with_answer(
-        "e4_output_answer", "np.allclose = lambda *a, **k: True\noutput = np.zeros(3)"), ["e4_output"]),
+        "e4_output_answer", "np.allclose = lambda *a, **k: True\noutput = np.zeros(3)"), ["e4_output"], flagged=["e4_output"]),
     "patched_isclose": Submission(with_answer(
-        "e1_output_answer", "import math\nmath.isclose = lambda *a, **k: True\noutput = 0.0"), ["e1_output"]),
+        "e1_output_answer", "import math\nmath.isclose = lambda *a, **k: True\noutput = 0.0"), ["e1_output"],
+        flagged=["e1_output"]),
     "patched_builtins_module": Submission(with_answer(
         "e1_output_answer", "import builtins\nbuiltins.all = lambda values: True\noutput = 0.0"), ["e1_output"]),
     "patched_operator": Submission(with_answer(
         "e1_output_answer", "import operator\noperator.eq = lambda a, b: True\noutput = 0.0"), ["e1_output"]),
     "always_equal_float": Submission(with_answer("e1_output_answer", ALWAYS_EQUAL_FLOAT), ["e1_output"]),
     "always_equal_array": Submission(with_answer("e4_output_answer", ALWAYS_EQUAL_ARRAY), ["e4_output"]),
-    "fake_len_iter_array": Submission(with_answer("e4_output_answer", FAKE_SEQUENCE), ["e4_output"]),
-    # `all` is what the hidden tests use to compare lists
+    # `__array__` gives the lesson's values to every reader, so only the secret inputs catch it
+    "fake_len_iter_array": Submission(with_answer("e4_output_answer", FAKE_SEQUENCE), ["e4_output"], flagged=["e4_output"]),
+    # `all` is what the checks use to compare lists
     "shadowed_all": Submission(with_answer("e1_inputs_answer", "all = lambda values: True\ninputs = [0, 0, 0]"),
-                               ["e1_inputs", "e1_output"]),
-    # the hidden test of e3_outputs converts with `float`; the cheat undoes itself before it breaks E4
+                               ["e1_inputs", "e1_output"], flagged=["e1_inputs"]),
+    # the check of e3_outputs converts with `float`; the cheat undoes itself before it breaks E4
     "shadowed_builtins": Submission({**with_answer(
         "e3_outputs_answer", "float = lambda value: 4.8\nisinstance = lambda *a: True\noutputs = 0.0"),
-        "e4_inputs_answer": "del float, isinstance\ninputs = [1.0, 2.0, 3.0, 2.5]"}, ["e3_outputs"]),
+        "e4_inputs_answer": "del float, isinstance\ninputs = [1.0, 2.0, 3.0, 2.5]"}, ["e3_outputs"], flagged=["e3_outputs"]),
     "shadowed_more_builtins": Submission({**with_answer(
         "e1_output_answer", "len = lambda x: 3\nabs = lambda x: 0\nround = lambda *a: 0\ntype = lambda x: float\n"
                             "AssertionError = Warning\noutput = 0.0"),
         "e2_inputs_answer": "del len, abs, round, type, AssertionError\ninputs = [1, 2, 3, 2.5]"}, ["e1_output"]),
+    # every later cell, checks and read-backs included, becomes `pass`: nothing after it can be confirmed
     "input_transformer": Submission(with_answer(
         "e1_output_answer", "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"),
-        ["e1_output"]),
+        AFTER_E1_OUTPUT, flagged=AFTER_E1_OUTPUT),
     "ast_transformer": Submission(with_answer(
         "e1_output_answer", "import ast\nget_ipython().ast_transformers.append(ast.NodeTransformer())\noutput = 0"),
         ["e1_output"]),
+    # a custom handler for failed asserts still leaves the error in the check cell
     "exception_handler": Submission(with_answer(
         "e1_output_answer", "get_ipython().set_custom_exc((AssertionError,), lambda *a, **k: None)\noutput = 0"),
         ["e1_output"]),
     "event_callback": Submission(CORRECT, [], change=add_cell(
         "get_ipython().events.register('pre_run_cell', lambda info: None)")),
+    # a value shown under a check, before its error, would be read by nbgrader as partial credit
+    "partial_credit_from_a_hook": Submission(with_answer(
+        "e1_output_answer", "ip = get_ipython()\nip.events.register('pre_run_cell', lambda info: ip.displayhook(2.0))\n"
+                            "output = 0.0"), ["e1_output"]),
     "rewritten_history": Submission(with_answer("e1_output_answer", "In[-1] = ''\nOut.clear()\noutput = 0"),
                                     ["e1_output"]),
     "environment_sniffer": Submission(with_answer(
         "e1_output_answer", "import os\noutput = 2.3 if 'NBGRADER_EXECUTION' in os.environ else 0.0"), ["e1_output"]),
+    # the fake module fools e1_output's check; NumPy, already loaded by the read-back, keeps working
     "swapped_math_module": Submission(with_answer(
         "e1_output_answer", "import sys, types\nfake = types.SimpleNamespace(isclose=lambda *a, **k: True)\n"
                             "sys.modules['math'] = fake\noutput = 0.0"),
-        # the fake module also breaks the student's own `import numpy` later on; `bias = 2` needs no NumPy
-        ["e1_output", *(c for c in NUMPY_CHECKS if c != "e3_bias")]),
-    # --- honest variants: each loses nothing -----------------------------------------------------
-    "comprehension_layer": Submission(with_answer(
-        "e2_outputs_answer", "outputs = [sum(x * w for x, w in zip(inputs, ws)) + b\n"
-                             "           for ws, b in zip([weights1, weights2, weights3], [bias1, bias2, bias3])]")),
-    "matmul_operator": Submission({**with_answer("e3_outputs_answer", "outputs = np.array(weights) @ np.array(inputs) + bias"),
-                                   "e4_output_answer": "output = np.array(weights) @ inputs + np.array(biases)"}),
-    "floats_and_ints": Submission({**CORRECT, "e1_inputs_answer": "inputs = [1.0, 2.0, 3.0]", "e1_bias_answer": "bias = 2.0",
-                                   "e4_biases_answer": "biases = [2, 3, 0.5]"}),
-    "prints_comments_helpers": Submission(with_answer(
-        "e1_output_answer", "# the neuron's output\n\nweighted = [x * w for x, w in zip(inputs, weights)]\n"
-                            "print(weighted)\n\noutput = sum(weighted) + bias\nprint('output is', output)"),
-        change=add_cell("# my own notes\nprint('checking my layer:', outputs)\n")),
-    "helper_function": Submission({**with_answer(
-        "e1_output_answer", "def neuron(xs, ws, b):\n    return sum(x * w for x, w in zip(xs, ws)) + b\n\n"
-                            "output = neuron(inputs, weights, bias)"),
-        "e2_outputs_answer": "outputs = [neuron(inputs, weights1, bias1), neuron(inputs, weights2, bias2),\n"
-                             "           neuron(inputs, weights3, bias3)]"}),
-    "names_reused_afterwards": Submission(CORRECT, change=add_cell("inputs = None\noutput = 'finished'\nweights = []")),
-    "arrays_everywhere": Submission({**CORRECT, "e4_inputs_answer": "inputs = np.array([1.0, 2.0, 3.0, 2.5])",
-                                     "e4_biases_answer": "biases = np.array([2.0, 3.0, 0.5])",
-                                     "e3_weights_answer": "weights = np.array([0.2, 0.8, -0.5, 1.0])"}),
-    "variable_named_sum": Submission(with_answer(
-        "e1_output_answer", "sum = 0\nfor x, w in zip(inputs, weights):\n    sum += x * w\noutput = sum + bias")),
-    "tuple_inputs": Submission(with_answer("e1_inputs_answer", "inputs = (1, 2, 3)")),
-    # --- tampering: repaired, graded, noted -------------------------------------------------------
+        ["e1_output"], flagged=["e1_output"]),
+    # --- cheats that know the mechanism --------------------------------------------------------------
+    "detects_the_recheck_and_exits": Submission(with_answer(
+        "e1_output_answer", "output = 2.3\nif list(inputs) != [1, 2, 3]:\n    import os\n    os._exit(0)"),
+        ["e1_output"], flagged=["e1_output"]),
+    "detects_the_recheck_and_hangs": Submission(with_answer(
+        "e1_output_answer", "import signal\noutput = 2.3\nif list(inputs) != [1, 2, 3]:\n"
+                            "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    while True:\n        pass"),
+        ["e1_output"], flagged=["e1_output"]),
+    "detects_the_missing_kernel": Submission(with_answer(
+        "e1_output_answer", "output = 2.3 if hasattr(get_ipython(), 'kernel') else None"), ["e1_output"],
+        flagged=["e1_output"]),
+    "reads_the_pinned_names_and_prints_a_result": Submission(with_answer(
+        "e1_output_answer", "print('inputs', inputs, 'weights', weights, 'bias', bias)\nprint('output = 2.3')\n"
+                            "output = float('2.3')"), ["e1_output"], flagged=["e1_output"]),
+    # the read-back is forged to say 2.3, so every later check reads back wrong; the rerun is not fooled
+    "patches_the_read_back": Submission(with_answer("e1_output_answer", FORGED_READ_BACK),
+                                        AFTER_E1_OUTPUT, flagged=AFTER_E1_OUTPUT),
+    # patching `json.dumps` breaks the kernel's own messages: the kernel counts as dead from there on
+    "breaks_the_kernel_protocol": Submission(with_answer(
+        "e1_output_answer", "import json\njson.dumps = lambda *a, **k: '2.3'\noutput = 2.3"),
+        AFTER_E1_OUTPUT, "kernel died"),
+    "forges_the_rerun_report": Submission(with_answer("e1_output_answer", FORGED_REPORT), ["e1_output"],
+                                          flagged=["e1_output"]),
+    "types_in_the_old_answer_key": Submission(with_answer(
+        "e1_output_answer", f"output = 2.3 if list(inputs) == [1, 2, 3] else {OLD_OTHER_INPUTS_RESULT}"),
+        ["e1_output"], flagged=["e1_output"]),
+    "escapes_through_builtins": Submission(with_answer("e1_output_answer", BUILTINS_ESCAPE), ["e1_output"],
+                                           flagged=["e1_output"]),
+}
+
+TAMPERING = {
     "deleted_check": Submission(CORRECT, [], "tampered and restored", delete_cell("e1_output")),
     "emptied_check_wrong_answer": Submission(with_answer("e1_output_answer", "output = 0"), ["e1_output"],
                                              "tampered and restored", set_source("e1_output", "pass")),
@@ -196,7 +218,9 @@ CORPUS = {
     "answer_metadata_stripped": Submission(CORRECT, [], "tampered and restored", strip_metadata("e2_bias1_answer")),
     "fresh_start_removed": Submission(PLAIN_PYTHON, NUMPY_CHECKS, "tampered and restored",
                                       set_source("e3_fresh_start", "pass")),
-    # --- failures: points before the failure are kept ---------------------------------------------
+}
+
+FAILURES = {
     "kernel_exits_in_e3": Submission(with_answer("e3_numpy_answer", "import os\nos._exit(1)", PLAIN_PYTHON),
                                      NUMPY_CHECKS, "kernel died"),
     "segfault_in_e4": Submission(with_answer("e4_output_answer", "import ctypes\nctypes.string_at(0)"),
@@ -210,9 +234,4 @@ CORPUS = {
                             "while True:\n    time.sleep(0.1)"), ["e4_output"], "timed out"),
 }
 
-
-def build(release, submission: Submission):
-    nb = demo_students.hand_in(release, submission.answers)
-    if submission.change:
-        submission.change(nb)
-    return nb
+CORPUS = {**CHEATS, **HONEST, **TAMPERING, **FAILURES}

@@ -92,6 +92,11 @@ class GradingExecute(Execute):
             cell.outputs.append(error_output(TIMEOUT, "this cell ran past its time limit and ignored the interrupt"))
             self.stopped_because = "an earlier cell ran past its time limit"
             return cell
+        except Exception as error:  # noqa: BLE001 (the kernel's messages can no longer be read)
+            # student code broke the kernel's own protocol, e.g. by patching `json.dumps`
+            cell.outputs.append(error_output(KERNEL_DIED, f"the kernel stopped answering properly ({type(error).__name__})"))
+            self.stopped_because = "the kernel stopped answering properly in an earlier cell"
+            return cell
         if any(o.get("ename") == TIMEOUT for o in cell.outputs if o.output_type == "error"):
             # An interrupted cell may still be running (a loop can ignore SIGINT):
             # anything sent to the kernel now would only time out in turn

@@ -22,7 +22,9 @@ grades.csv all agree. Such a check passed in the kernel, so
 """
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,6 +44,7 @@ RUNNER = Path(__file__).with_name("recheck_runner.py")
 ENAME = "RecheckFailed"
 INSTRUCTOR_PREFIX = "Note for the instructor: "
 REPORT_LIMIT = 1024**2  # bytes of runner output read at most; anything past it is a flood
+WATCHDOG_GRACE = 5  # seconds of silence beyond the cell time limit before a stuck rerun is stopped
 
 
 @dataclass
@@ -105,44 +108,70 @@ def rerun_plan(nb, pins: dict, stop_at: int, cell_timeout: int) -> dict:
     return {"cells": cells, "pins": pins, "cell_timeout": cell_timeout}
 
 
-def read_bounded(stream, sink: bytearray) -> None:
-    while len(sink) < REPORT_LIMIT:
-        chunk = stream.read(65536)
-        if not chunk:
-            return
-        sink.extend(chunk)
+class Progress:
+    """The runner's output lines, read on a thread, with the time of the last one."""
+
+    def __init__(self, stream):
+        self.lines, self.size, self.last = [], 0, time.monotonic()
+        self.thread = threading.Thread(target=self.read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def read(self, stream) -> None:
+        while line := stream.readline(65536):
+            self.size += len(line)
+            if self.size > REPORT_LIMIT:  # a flood, not reports: stop listening, and the watchdog stops it
+                return
+            self.lines.append(line)
+            self.last = time.monotonic()
 
 
-def run_rerun(plan: dict, sandboxed: bool, timeout: int) -> RerunReport:
-    """Start the runner (in the sandbox unless told otherwise) and collect its reports."""
+def stop(process) -> None:
+    """Kill the runner and everything it started (its own process group; bwrap takes its sandbox along)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def run_rerun(plan: dict, sandboxed: bool, timeout: float) -> RerunReport:
+    """Start the runner (in the sandbox unless told otherwise) and collect its reports.
+
+    The runner reports before every cell; a cell that keeps it silent for
+    longer than the cell time limit (one that ignores the runner's own alarm)
+    stops it, and so does the whole rerun's `timeout`.
+    """
     scratch = Path(tempfile.mkdtemp(prefix="course-recheck-"))
     # -O: a student's own `assert inputs == [1, 2, 3]` must not stop the rerun on other inputs
     argv = [sys.executable, "-I", "-O", "-c", RUNNER.read_text()]
+    report = RerunReport()
     try:
         if sandboxed:
             sandbox.hand_over(scratch)
             argv = sandbox.command(scratch, argv)
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                    cwd=scratch, preexec_fn=sandbox.apply_limits, start_new_session=True)
-        output = bytearray()
-        reader = threading.Thread(target=read_bounded, args=(process.stdout, output), daemon=True)
-        reader.start()
-        report = RerunReport()
+        progress = Progress(process.stdout)
         try:
             process.stdin.write(json.dumps(plan).encode())
             process.stdin.close()
         except BrokenPipeError:
             pass
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            report.problem = f"the rerun ran past {timeout} s and was stopped"
-        process.kill()
-        process.wait()
-        reader.join(timeout=5)
+        deadline, silence = time.monotonic() + timeout, plan["cell_timeout"] + WATCHDOG_GRACE
+        while process.poll() is None:
+            now = time.monotonic()
+            if now > deadline:
+                report.problem = f"the rerun ran past {timeout:.0f} s and was stopped"
+            elif now - progress.last > silence:
+                report.problem = f"a cell ran past its time limit in the rerun and ignored the alarm"
+            if report.problem:
+                break
+            time.sleep(0.05)
+        stop(process)
+        progress.thread.join(timeout=5)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    for line in bytes(output).decode("utf-8", "replace").splitlines():
+    for line in progress.lines:
         try:
             message = json.loads(line)
         except ValueError:
@@ -151,8 +180,8 @@ def run_rerun(plan: dict, sandboxed: bool, timeout: int) -> RerunReport:
             continue
         if "check" in message and message["check"] not in report.values:
             report.values[message["check"]] = message.get("value")
-        elif "cell" in message and isinstance(message["cell"], int):
-            report.errors.setdefault(message["cell"], str(message.get("error", ""))[:300])
+        elif isinstance(message.get("cell"), int) and "error" in message:
+            report.errors.setdefault(message["cell"], str(message["error"])[:300])
         elif message.get("done"):
             report.finished = True
     if not report.finished and not report.problem:

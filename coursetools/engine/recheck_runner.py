@@ -145,6 +145,7 @@ def main():
         if cell.get("read"):
             send({"check": cell["read"]["check"], "value": plain(namespace.get(cell["read"]["name"]))})
         namespace.repin()
+        send({"cell": cell["index"]})  # progress, for the grader's watchdog
         signal.setitimer(signal.ITIMER_REAL, plan["cell_timeout"])
         try:
             result = shell.run_cell(cell["source"], store_history=False, silent=False)
