@@ -1,4 +1,10 @@
-"""Escape probes: each is handed in as a submission, each must fail, and the student is still graded."""
+"""Escape probes: each is handed in as a submission, each must fail, and the student is still graded.
+
+Every probe runs twice: in the kernel nbgrader grades in, where its output
+shows whether it was blocked, and in the recheck's rerun on secret inputs,
+where it runs only when the inputs are not the lesson's and would spoil the
+neuron's output if it got through. Both places are the same sandbox.
+"""
 
 import csv
 import os
@@ -23,6 +29,7 @@ def probe(action: str) -> str:
 def probes(root, port):
     return {
         "read_gradebook": probe(f"open({str(root / 'gradebook.db')!r}, 'rb').read(16)"),
+        "read_course_secret": probe(f"open({str(root / 'course_secret.key')!r}).read()"),
         "read_source": probe(f"open({str(course.source_notebook(root))!r}).read()"),
         "read_other_student": probe(f"open({str(course.submitted_notebook(root, 'correct'))!r}).read()"),
         "write_course_root": probe(f"open({str(root / 'pwned.txt')!r}, 'w').write('x')"),
@@ -44,6 +51,40 @@ HANGING = {
 }
 WHO_AM_I = "import os\nprint('UID', os.getuid())"
 
+RERUN_ESCAPE = """# only in the rerun, where the inputs are secret
+escaped = False
+if list(inputs) != [1, 2, 3]:
+    try:
+{action}
+        escaped = True
+    except BaseException:
+        pass
+output = sum(x * w for x, w in zip(inputs, weights)) + bias + (1000 if escaped else 0)"""
+
+RERUN_HANG = """if list(inputs) != [1, 2, 3]:
+{action}
+output = sum(x * w for x, w in zip(inputs, weights)) + bias"""
+
+# Probes that never return in the rerun: Exercise 1 cannot be confirmed, the others still are
+RERUN_HANGING = {
+    "rerun_sleeps": "import time\ntime.sleep(60)",
+    "rerun_ignores_the_alarm": "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass",
+    "rerun_floods_every_descriptor": "import os\nwhile True:\n    for fd in range(1, 16):\n        try:\n"
+                                     "            os.write(fd, b'x' * 65536)\n        except OSError:\n            pass",
+}
+
+
+def rerun_probe(action: str) -> str:
+    return RERUN_ESCAPE.format(action="\n".join(" " * 8 + line for line in action.splitlines()))
+
+
+def rerun_probes(root, port):
+    actions = {name: code.split("try:\n", 1)[1].split("\n    print(")[0].replace("\n    ", "\n").strip()
+               for name, code in probes(root, port).items()}
+    if os.geteuid() == 0:
+        actions["who_am_i"] = "import os\nif os.getuid() == 65534:\n    raise PermissionError('nobody')"
+    return {f"rerun_{name}": rerun_probe(action) for name, action in actions.items()}
+
 
 def last_output(nb) -> str:
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -58,11 +99,17 @@ def probe_run(tmp_path_factory, release_nb):
     root = copy_course(tmp_path_factory.mktemp("sandbox") / "course", keep_students=["correct"])
     with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
         config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
-    cells = {**probes(root, listener.getsockname()[1]), **HANGING, "who_am_i": WHO_AM_I}
+    port = listener.getsockname()[1]
+    cells = {**probes(root, port), **HANGING, "who_am_i": WHO_AM_I}
     for name, source in cells.items():
         nb = demo_students.hand_in(release_nb, demo_students.CORRECT)
         nb.cells.append(notebooks.nbformat.v4.new_code_cell(source))
         notebooks.write(nb, course.submitted_notebook(root, name))
+    in_rerun = {**rerun_probes(root, port), **{name: RERUN_HANG.format(action="\n".join(
+        "    " + line for line in action.splitlines())) for name, action in RERUN_HANGING.items()}}
+    for name, source in in_rerun.items():
+        answers = {**demo_students.CORRECT, "e1_output_answer": source}
+        notebooks.write(demo_students.hand_in(release_nb, answers), course.submitted_notebook(root, name))
     try:
         result = run_grade(root)
     finally:
@@ -78,6 +125,19 @@ def test_is_the_probe_blocked_and_the_student_still_graded(probe_run, name):
     assert row["status"] == "graded" and float(row["total"]) == 25, row["notes"]
     output = last_output(notebooks.read(course.autograded_notebook(probe_run["root"], name)))
     assert BLOCKED in output and ESCAPED not in output, output
+
+
+@pytest.mark.parametrize("name", sorted(rerun_probes(course.REPOSITORY_ROOT, 0)))
+def test_is_the_probe_blocked_in_the_rerun_too(probe_run, name):
+    row = probe_run["rows"][name]
+    assert (row["status"], float(row["total"])) == ("graded", 25), row["notes"]
+
+
+@pytest.mark.parametrize("name", sorted(RERUN_HANGING))
+def test_does_a_probe_that_hangs_the_rerun_only_cost_its_own_exercise(probe_run, name):
+    row = probe_run["rows"][name]
+    assert (row["status"], float(row["total"]), float(row["e1_output"])) == ("needs review", 23, 0), row["notes"]
+    assert row["notes"].startswith("e1_output: ")
 
 
 @pytest.mark.parametrize("name", sorted(HANGING))
