@@ -1,11 +1,15 @@
 """Grading tools for the "Building blocks of a neural network" course.
 
-Each module has one job: `course` names the paths, `lesson` holds the
-lesson's numbers, `figures` draws the pictures, `notebooks` normalises and
-compares notebooks, `demo_students` writes the sample hand-ins, `intake`
-finds, repairs and stages each hand-in, `execution` keeps earned points when
-a kernel dies or hangs, `answer_key`, `safe_code`, `recheck` and
-`recheck_runner` confirm every graded value outside the student's kernel,
-`pipeline` runs nbgrader, `report` turns the gradebook into a table and
-`scores.csv`, and `grade` is the command behind `make grade`.
+- `engine/` is what nbgrader loads from nbgrader_config.py, so every grading
+  path has it: the sandbox and its kernelspec, execution that keeps earned
+  points, the read-back and the recheck on secret inputs, the feedback
+  filter.
+- What `make grade` adds around nbgrader: `intake` finds, repairs and stages
+  each hand-in, `pipeline` drives nbgrader one student at a time, `report`
+  turns the gradebook into a table and `scores.csv`, and `grade` is the
+  command.
+- The lesson: `lesson` holds its numbers, `figures` draws the pictures,
+  `demo_students` writes the sample hand-ins.
+- Shared: `course` names the paths, `notebooks` reads, normalises and
+  compares notebooks.
 """
