@@ -69,6 +69,8 @@ STUDENTS = {
     "swapped_dot": {**CORRECT, "e4_output_answer": "output = np.dot(inputs, weights) + biases"},
     # Did the plain-Python exercises and stopped before NumPy
     "plain_python_only": PLAIN_PYTHON,
+    # Typed Exercise 1's result in from the expected output: the checks pass, the recheck does not
+    "typed_in_result": {**CORRECT, "e1_output_answer": "output = 2.3"},
     # Correct throughout, by other honest routes than the lesson's
     "honest_variants": {
         **CORRECT,

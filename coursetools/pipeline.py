@@ -22,7 +22,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 
 from coursetools import course, intake, notebooks
-from coursetools.engine import execute, recheck, sandbox
+from coursetools.engine import execute, recheck, sandbox, sandbox_kernel
 
 GRADES_CSV = "grades.csv"
 
@@ -62,10 +62,12 @@ def require_sandbox(config) -> None:
         raise GradingError(f"student code will not run unsandboxed: {reason}") from None
     kernel = config.Execute.get("kernel_name", "python3")
     try:
-        KernelSpecManager().get_kernel_spec(kernel)
+        spec = KernelSpecManager().get_kernel_spec(kernel)
     except NoSuchKernel:
         raise GradingError(f"nbgrader_config.py runs hand-ins in the `{kernel}` kernel, which is not installed: "
                            "run `make` (or `python -m coursetools.engine.sandbox_kernel install`)") from None
+    if kernel == sandbox.KERNEL_NAME and not all(Path(arg).exists() for arg in spec.argv[:2]):
+        sandbox_kernel.install()  # the environment or the course folder moved since `make` installed it
 
 
 def open_api(root: Path, sandboxed: bool = True) -> NbGraderAPI:

@@ -36,6 +36,17 @@ class StudentScores:
         return sum(self.cells.values())
 
 
+NOTE_LENGTH = 400
+
+
+def clean_note(note: str) -> str:
+    """A note on one line, without control characters: parts of it (file names, the error a student's
+    code raised) come from the hand-in, and must not forge lines or colours in the table."""
+    text = "".join(ch if ch.isprintable() else " " for ch in note)
+    text = " ".join(text.split())
+    return text if len(text) <= NOTE_LENGTH else text[:NOTE_LENGTH - 1] + "…"
+
+
 def status_after_review(status: str, review) -> str:
     """A plain graded hand-in with flagged checks needs review; other statuses say more and stay."""
     return intake.NEEDS_REVIEW if review and status in (intake.GRADED, intake.RENAMED) else status
@@ -56,7 +67,7 @@ def read_scores(root: Path, outcomes) -> list[StudentScores]:
                 except MissingEntry:
                     pass
             rows.append(StudentScores(outcome.student, status_after_review(outcome.status, review),
-                                      tuple(outcome.notes), cells, review))
+                                      tuple(clean_note(note) for note in outcome.notes), cells, review))
     return rows
 
 

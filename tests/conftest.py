@@ -4,7 +4,9 @@ The expensive fixtures (running a kernel, grading every demo student) are
 session-scoped so each happens once per test run.
 """
 
+import csv
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 import subprocess
 import sys
@@ -99,3 +101,28 @@ def graded_course(tmp_path_factory):
     first_csv = (root / "grades.csv").read_text()
     second = run_grade(root)
     return {"root": root, "first": first, "second": second, "first_csv": first_csv}
+
+
+def grade_in_parts(base: Path, names: list[str], build, config: str = "", keep_students=(), parts: int = 2) -> dict:
+    """Grade many hand-ins with `make grade`'s command, split over course copies graded at once (one per core).
+
+    `build(root, name)` returns the notebook to hand in as `name` in the copy at `root`; `config` is
+    appended to each copy's nbgrader_config.py. Returns every part's result and root, every
+    student's scores.csv row, the root that graded each student, and whether submitted/ stayed as it was.
+    """
+    def grade(index: int) -> dict:
+        root = copy_course(base / f"part{index}" / "course", keep_students=list(keep_students))
+        with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
+            handle.write("\n" + config + "\n")
+        for name in names[index::parts]:
+            notebooks.write(build(root, name), course.submitted_notebook(root, name))
+        before = digest_tree(root / "submitted")
+        result = run_grade(root)
+        with open(root / "scores.csv", newline="") as handle:
+            rows = {row["student"]: row for row in csv.DictReader(handle)}
+        return {"root": root, "result": result, "rows": rows, "untouched": digest_tree(root / "submitted") == before}
+
+    with ThreadPoolExecutor(parts) as pool:
+        graded = list(pool.map(grade, range(parts)))
+    return {"parts": graded, "rows": {name: row for part in graded for name, row in part["rows"].items()},
+            "roots": {name: part["root"] for part in graded for name in part["rows"]}}

@@ -9,6 +9,7 @@ from coursetools import notebooks
 from coursetools.engine import answer_key
 
 from corpus_honest import HONEST
+from corpus_honest_more import LIMITS, MORE_HONEST
 from corpus_tools import (CORRECT, NUMPY_CHECKS, PLAIN_PYTHON, Submission, add_cell, build, cell,  # noqa: F401
                           set_source, with_answer)
 
@@ -192,6 +193,10 @@ CHEATS = {
     # the read-back is forged to say 2.3, so every later check reads back wrong; the rerun is not fooled
     "patches_the_read_back": Submission(with_answer("e1_output_answer", FORGED_READ_BACK),
                                         AFTER_E1_OUTPUT, flagged=AFTER_E1_OUTPUT),
+    # every later read-back says 10**400, too large for any float: those checks fail, grading goes on
+    "huge_read_back": Submission(with_answer("e1_output_answer", FORGED_READ_BACK.replace('"2.3"', '"1" + "0" * 400').replace(
+        "output = 0.0", "output = sum(x * w for x, w in zip(inputs, weights)) + bias")),
+        AFTER_E1_OUTPUT, flagged=AFTER_E1_OUTPUT),
     # patching `json.dumps` breaks the kernel's own messages: the kernel counts as dead from there on
     "breaks_the_kernel_protocol": Submission(with_answer(
         "e1_output_answer", "import json\njson.dumps = lambda *a, **k: '2.3'\noutput = 2.3"),
@@ -234,4 +239,5 @@ FAILURES = {
                             "while True:\n    time.sleep(0.1)"), ["e4_output"], "timed out"),
 }
 
-CORPUS = {**CHEATS, **HONEST, **TAMPERING, **FAILURES}
+HONEST = {**HONEST, **MORE_HONEST}
+CORPUS = {**CHEATS, **HONEST, **LIMITS, **TAMPERING, **FAILURES}

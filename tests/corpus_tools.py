@@ -27,12 +27,22 @@ def cell(nb, grade_id):
     return next(c for c in nb.cells if notebooks.nbgrader_meta(c).get("grade_id") == grade_id)
 
 
-def add_cell(source, after=None):
-    """A cell the student added: after the cell with grade id `after`, or at the end."""
+def add_cell(source, after=None, before=None):
+    """A cell the student added: after or before the cell with that grade id, or at the end."""
     def change(nb):
         new = notebooks.nbformat.v4.new_code_cell(source)
-        position = len(nb.cells) if after is None else nb.cells.index(cell(nb, after)) + 1
+        if before is not None:
+            position = nb.cells.index(cell(nb, before))
+        else:
+            position = len(nb.cells) if after is None else nb.cells.index(cell(nb, after)) + 1
         nb.cells.insert(position, new)
+    return change
+
+
+def chain(*changes):
+    def change(nb):
+        for one in changes:
+            one(nb)
     return change
 
 

@@ -2,10 +2,9 @@
 
 The corpus is graded in two course copies at once, one per core, with the
 real command; every number is then read back through nbgrader's gradebook.
+Honest styles are in corpus_honest.py and corpus_honest_more.py, cheats,
+tampering and failures in corpus.py.
 """
-
-import csv
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from nbgrader.api import Gradebook
@@ -13,37 +12,18 @@ from nbgrader.api import Gradebook
 from coursetools import course, notebooks
 from coursetools.engine import recheck
 
-from conftest import copy_course, digest_tree, feedback_lines, marked_lines, run_grade
+from conftest import feedback_lines, grade_in_parts, marked_lines
 from corpus import CHEATS, CORPUS, HONEST, build
 
 # Short enough to keep the suite fast, long enough for any honest cell here
 CELL_TIMEOUT = 4
 RECHECK_TIMEOUT = 30
-PARTS = 2
-
-
-def grade_part(base, index, names, release_nb):
-    root = copy_course(base / f"part{index}" / "course", keep_students=[])
-    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
-        config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\nc.Recheck.timeout = {RECHECK_TIMEOUT}\n")
-    for name in names:
-        notebooks.write(build(release_nb, CORPUS[name]), course.submitted_notebook(root, name))
-    before = digest_tree(root / "submitted")
-    result = run_grade(root)
-    with open(root / "scores.csv", newline="") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    return {"root": root, "result": result, "rows": rows, "untouched": digest_tree(root / "submitted") == before}
 
 
 @pytest.fixture(scope="module")
 def corpus_run(tmp_path_factory, release_nb):
-    base = tmp_path_factory.mktemp("corpus")
-    names = sorted(CORPUS)
-    with ThreadPoolExecutor(PARTS) as pool:
-        parts = list(pool.map(lambda i: grade_part(base, i, names[i::PARTS], release_nb), range(PARTS)))
-    rows = {name: row for part in parts for name, row in part["rows"].items()}
-    roots = {name: part["root"] for part in parts for name in part["rows"]}
-    return {"parts": parts, "rows": rows, "roots": roots}
+    return grade_in_parts(tmp_path_factory.mktemp("corpus"), sorted(CORPUS), lambda root, name: build(release_nb, CORPUS[name]),
+                          config=f"c.Execute.timeout = {CELL_TIMEOUT}\nc.Recheck.timeout = {RECHECK_TIMEOUT}")
 
 
 def graded_notebook(corpus_run, name):
@@ -55,7 +35,7 @@ def graded_notebook(corpus_run, name):
 
 
 def test_is_the_corpus_large_enough():
-    assert len(HONEST) >= 60
+    assert len(HONEST) >= 120
     assert len(CHEATS) >= 30
 
 

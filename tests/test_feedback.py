@@ -43,3 +43,11 @@ def test_does_feedback_explain_a_failed_hidden_check(graded_course):
     shown = feedback_lines(course.feedback_file(graded_course["root"], "no_bias"))
     assert any(line.startswith("AssertionError: `output` is not the neuron's output yet") for line in shown)
     assert "Score: 0.0 / 2.0 (Top)" in shown and "Score: 2.0 / 2.0 (Top)" in shown
+
+
+def test_does_feedback_say_why_a_typed_in_result_scored_nothing(graded_course):
+    """The recheck's verdict reaches the student in words, without the instructor's note."""
+    shown = feedback_lines(course.feedback_file(graded_course["root"], "typed_in_result"))
+    assert any(line.startswith("RecheckFailed: `output` did not change when `inputs`, `weights` and `bias` changed")
+               for line in shown)
+    assert not any("instructor" in line.lower() for line in shown)

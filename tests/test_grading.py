@@ -25,7 +25,14 @@ EXPECTED = {
     "swapped_dot": (["e4_output"], 23),
     "plain_python_only": (NUMPY_CHECKS, 14),
     "honest_variants": ([], 25),
+    "typed_in_result": (["e1_output"], 23),
 }
+# The check that passed in the notebook and failed the recheck is flagged for review
+FLAGGED = {"typed_in_result": ["e1_output"]}
+
+
+def status_of(student):
+    return "needs review" if student in FLAGGED else "graded"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +58,7 @@ def test_does_the_grade_command_succeed(graded_course):
     for run in ("first", "second"):
         result = graded_course[run]
         assert result.returncode == 0, result.stderr[-3000:]
-        assert "6 hand-ins: 6 graded" in result.stdout
+        assert "7 hand-ins: 6 graded, 1 needs review; 1 flagged for review" in result.stdout
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
@@ -63,13 +70,14 @@ def test_does_each_check_score_exactly_as_expected(gradebook, points, student):
     assert scores == expected
     assert submission.score == total
     assert submission.max_score == 25
+    assert [g.name for g in submission.grades if g.needs_manual_grade] == FLAGGED.get(student, [])
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_is_the_score_table_printed(graded_course, student):
     lines = [line.split() for line in graded_course["first"].stdout.splitlines()]
     row = next(line for line in lines if line and line[0] == student)
-    assert row[-2:] == [str(EXPECTED[student][1]), "graded"]
+    assert " ".join(row[5:]) == f"{EXPECTED[student][1]} {status_of(student)}"
 
 
 def test_does_the_table_add_up_per_exercise(graded_course):
@@ -78,6 +86,7 @@ def test_does_the_table_add_up_per_exercise(graded_course):
     assert rows["no_bias"] == ["2", "9", "3", "5"]
     assert rows["plain_python_only"] == ["5", "9", "0", "0"]
     assert rows["swapped_dot"] == ["5", "9", "6", "3"]
+    assert rows["typed_in_result"] == ["3", "9", "6", "5"]
 
 
 def test_does_the_scores_csv_hold_every_check_of_every_student(graded_course, points):
@@ -85,7 +94,7 @@ def test_does_the_scores_csv_hold_every_check_of_every_student(graded_course, po
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert set(rows) == set(EXPECTED)
     for student, (failing, total) in EXPECTED.items():
-        assert rows[student]["status"] == "graded"
+        assert rows[student]["status"] == status_of(student)
         assert {c: float(rows[student][c]) for c in points} == {c: 0.0 if c in failing else p for c, p in points.items()}
         assert float(rows[student]["total"]) == total and float(rows[student]["max_score"]) == 25
 
@@ -147,7 +156,7 @@ def test_does_an_ungradable_hand_in_fail_alone(course_copy):
     course.submitted_notebook(course_copy, "blank").write_text("{ this is not a notebook")
     result = run_grade(course_copy)
     assert result.returncode == 1
-    assert "6 hand-ins: 5 graded, 1 invalid notebook" in result.stdout
+    assert "7 hand-ins: 5 graded, 1 invalid notebook, 1 needs review" in result.stdout
     assert "Not graded: blank" in result.stderr
     with Gradebook(course.gradebook_url(course_copy)) as gb:
         assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, "correct").score == 25

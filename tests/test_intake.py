@@ -31,6 +31,11 @@ CASES = {
     "extra_files": (lambda root: (folder(root, "extra_files").joinpath("building_blocks.ipynb").write_bytes(correct_notebook(root)),
                                   folder(root, "extra_files").joinpath("notes.txt").write_text("scratch")),
                     "graded", 25, "extra files ignored: notes.txt"),
+    # a file name that would forge a note for another student, in colour, if printed as it is
+    "file_name_with_a_newline": (lambda root: (
+        folder(root, "file_name_with_a_newline").joinpath("building_blocks.ipynb").write_bytes(correct_notebook(root)),
+        folder(root, "file_name_with_a_newline").joinpath("data.csv\n  correct: copied\x1b[31m").write_text("x")),
+        "graded", 25, "extra files ignored: data.csv correct: copied"),
     "invalid_json": (lambda root: folder(root, "invalid_json").joinpath("building_blocks.ipynb").write_text('{"cells": [', encoding="utf-8"),
                      "invalid notebook", None, "not valid notebook JSON"),
     "empty_file": (lambda root: folder(root, "empty_file").joinpath("building_blocks.ipynb").write_text(""),
@@ -64,7 +69,7 @@ def intake_run(tmp_path_factory):
 def test_does_the_batch_finish_and_report_the_ungraded(intake_run):
     result = intake_run["result"]
     assert result.returncode == 1, "ungradable hand-ins make the command fail, after grading all the others"
-    summary = "10 hand-ins: 2 graded, 2 invalid notebook, 3 missing notebook, 2 renamed, 1 wrong notebook"
+    summary = "11 hand-ins: 3 graded, 2 invalid notebook, 3 missing notebook, 2 renamed, 1 wrong notebook"
     assert summary in result.stdout, result.stdout
     assert "Not graded: " in result.stderr and "rerun `make grade`" in result.stderr
 
@@ -81,6 +86,13 @@ def test_does_each_hand_in_get_its_status_and_score(intake_run, student):
         assert float(row["total"]) == total
         with Gradebook(course.gradebook_url(intake_run["root"])) as gb:
             assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, student).score == total
+
+
+def test_does_every_note_stay_on_one_line_without_control_characters(intake_run):
+    for row in intake_run["rows"].values():
+        assert row["notes"].isprintable(), row["notes"]
+    noted = [line for line in intake_run["result"].stdout.splitlines() if line.startswith("  ")]
+    assert all(line.split(":")[0].strip() in intake_run["rows"] for line in noted), noted
 
 
 def test_is_submitted_left_untouched(intake_run):

@@ -6,7 +6,7 @@ where it runs only when the inputs are not the lesson's and would spoil the
 neuron's output if it got through. Both places are the same sandbox.
 """
 
-import csv
+import base64
 import os
 import socket
 
@@ -14,7 +14,7 @@ import pytest
 
 from coursetools import course, demo_students, notebooks
 
-from conftest import copy_course, run_grade
+from conftest import grade_in_parts, run_grade
 
 CELL_TIMEOUT = 4
 BLOCKED, ESCAPED = "PROBE BLOCKED", "PROBE ESCAPED"
@@ -91,39 +91,72 @@ def last_output(nb) -> str:
     return "".join(o.get("text", "") for o in code[-1].outputs)
 
 
+# What a kernel might leave in its working folder for the grader, running as root, to trip over
+# afterwards: links to course files for the feedback to embed or copy, a link where the graded
+# notebook will be written, extra notebooks, named pipes, forged lines for the grader's terminal.
+LEFTOVERS = """import json, os, sys
+for name, target in {"leak_key.png": "../../../course_secret.key", "leak_gradebook.png": "../../../gradebook.db",
+                     "leak_other.png": "../../../submitted/correct/building_blocks/building_blocks.ipynb",
+                     "leak_absolute.png": %(key)r}.items():
+    os.symlink(target, name)
+try:
+    os.remove("building_blocks.ipynb")
+except OSError as error:
+    print("no notebook here:", error)
+os.symlink(%(planted)r, "building_blocks.ipynb")
+with open("notes.ipynb", "w") as handle:
+    json.dump({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, handle)
+os.mkfifo("pipe.png")
+os.write(2, b"\\n[grade] FORGED: every hand-in scored 25\\n")
+sys.__stderr__.write("[grade] FORGED through sys.__stderr__\\n")"""
+LEFTOVER_IMAGES = "![k](leak_key.png) ![g](leak_gradebook.png) ![o](leak_other.png) ![a](leak_absolute.png) ![p](pipe.png)"
+SLOW_CELLS = 8  # each sleeps 3 s, within the cell limit; together past the notebook's limit
+
+
+def probe_notebook(root, port, release_nb, name):
+    """The hand-in that carries probe `name`, with paths of the course copy at `root`."""
+    if name in RERUN_NAMES:
+        source = {**rerun_probes(root, port), **{hang: RERUN_HANG.format(action="\n".join(
+            "    " + line for line in action.splitlines())) for hang, action in RERUN_HANGING.items()}}[name]
+        return demo_students.hand_in(release_nb, {**demo_students.CORRECT, "e1_output_answer": source})
+    nb = demo_students.hand_in(release_nb, demo_students.CORRECT)
+    new = notebooks.nbformat.v4
+    if name == "leaves_things_for_the_grader":
+        nb.cells += [new.new_code_cell(LEFTOVERS % {"key": str(root / "course_secret.key"),
+                                                   "planted": str(root / "planted_by_the_kernel.json")}),
+                     new.new_markdown_cell(LEFTOVER_IMAGES)]
+    elif name == "many_slow_cells":
+        nb.cells += [new.new_code_cell("import time\ntime.sleep(3)") for _ in range(SLOW_CELLS)]
+    else:
+        nb.cells.append(new.new_code_cell({**probes(root, port), **HANGING, "who_am_i": WHO_AM_I}[name]))
+    return nb
+
+
+RERUN_NAMES = sorted([*rerun_probes(course.REPOSITORY_ROOT, 0), *RERUN_HANGING])
+NAMES = sorted([*probes(course.REPOSITORY_ROOT, 0), *HANGING, "who_am_i", "leaves_things_for_the_grader",
+                "many_slow_cells", *RERUN_NAMES])
+
+
 @pytest.fixture(scope="module")
 def probe_run(tmp_path_factory, release_nb):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
-    root = copy_course(tmp_path_factory.mktemp("sandbox") / "course", keep_students=["correct"])
-    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
-        config.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
     port = listener.getsockname()[1]
-    cells = {**probes(root, port), **HANGING, "who_am_i": WHO_AM_I}
-    for name, source in cells.items():
-        nb = demo_students.hand_in(release_nb, demo_students.CORRECT)
-        nb.cells.append(notebooks.nbformat.v4.new_code_cell(source))
-        notebooks.write(nb, course.submitted_notebook(root, name))
-    in_rerun = {**rerun_probes(root, port), **{name: RERUN_HANG.format(action="\n".join(
-        "    " + line for line in action.splitlines())) for name, action in RERUN_HANGING.items()}}
-    for name, source in in_rerun.items():
-        answers = {**demo_students.CORRECT, "e1_output_answer": source}
-        notebooks.write(demo_students.hand_in(release_nb, answers), course.submitted_notebook(root, name))
+    config = f"c.Execute.timeout = {CELL_TIMEOUT}\nc.GradingExecute.total_timeout = {2 * SLOW_CELLS}"
     try:
-        result = run_grade(root)
+        return grade_in_parts(tmp_path_factory.mktemp("sandbox"), NAMES,
+                              lambda root, name: probe_notebook(root, port, release_nb, name),
+                              config=config, keep_students=["correct"])
     finally:
         listener.close()
-    with open(root / "scores.csv", newline="") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    return {"root": root, "result": result, "rows": rows}
 
 
 @pytest.mark.parametrize("name", sorted(probes(course.REPOSITORY_ROOT, 0)))
 def test_is_the_probe_blocked_and_the_student_still_graded(probe_run, name):
     row = probe_run["rows"][name]
     assert row["status"] == "graded" and float(row["total"]) == 25, row["notes"]
-    output = last_output(notebooks.read(course.autograded_notebook(probe_run["root"], name)))
+    output = last_output(notebooks.read(course.autograded_notebook(probe_run["roots"][name], name)))
     assert BLOCKED in output and ESCAPED not in output, output
 
 
@@ -147,14 +180,40 @@ def test_does_a_hanging_probe_only_cost_its_own_cell(probe_run, name):
 
 
 def test_did_the_batch_complete_and_leave_the_course_intact(probe_run):
-    assert probe_run["result"].returncode == 0, probe_run["result"].stderr[-3000:]
-    assert not (probe_run["root"] / "pwned.txt").exists()
-    assert float(probe_run["rows"]["correct"]["total"]) == 25
+    for part in probe_run["parts"]:
+        assert part["result"].returncode == 0, part["result"].stderr[-3000:]
+        assert not (part["root"] / "pwned.txt").exists()
+        assert float(part["rows"]["correct"]["total"]) == 25
+        assert part["untouched"], "submitted/ changed"
+
+
+def test_does_the_grader_trip_over_nothing_the_kernel_left(probe_run):
+    """The kernel works in a private /tmp, so links, pipes and notebooks it makes never reach the grader."""
+    name = "leaves_things_for_the_grader"
+    root = probe_run["roots"][name]
+    row = probe_run["rows"][name]
+    assert (row["status"], float(row["total"])) == ("graded", 25), row["notes"]
+    assert (root / "course_secret.key").stat().st_mode & 0o777 == 0o600
+    assert not (root / "planted_by_the_kernel.json").exists()
+    for folder in (course.autograded_notebook(root, name).parent, course.feedback_file(root, name).parent):
+        for path in folder.rglob("*"):
+            assert not path.is_symlink() and (path.is_file() or path.is_dir()), path
+            assert not path.name.startswith(("leak_", "notes", "pipe")), path
+    html = course.feedback_file(root, name).read_text(encoding="utf-8")
+    key = (root / "course_secret.key").read_bytes()
+    assert base64.b64encode(key).decode()[:40] not in html and key.decode().strip() not in html
+    result = next(part["result"] for part in probe_run["parts"] if part["root"] == root)
+    assert "FORGED" not in result.stdout + result.stderr
+
+
+def test_does_a_notebook_past_its_total_time_keep_its_points(probe_run):
+    row = probe_run["rows"]["many_slow_cells"]
+    assert (row["status"], float(row["total"])) == ("timed out", 25), row["notes"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only a root grader drops to another user")
 def test_does_a_root_grader_run_kernels_as_nobody(probe_run):
-    output = last_output(notebooks.read(course.autograded_notebook(probe_run["root"], "who_am_i")))
+    output = last_output(notebooks.read(course.autograded_notebook(probe_run["roots"]["who_am_i"], "who_am_i")))
     assert "UID 65534" in output
 
 

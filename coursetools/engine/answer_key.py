@@ -9,6 +9,8 @@ are printed in the notebook, and the secret inputs are drawn per course and
 per student (`secret_inputs`).
 """
 
+import json
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -17,7 +19,7 @@ from coursetools import lesson
 # A value typed in: only float rounding may differ
 TYPED_TOLERANCE = 1e-6
 # A computed result: float32 arithmetic stays far inside it, while results on
-# the lesson's grid of values are at least 0.005 apart
+# the grids of values below are at least 0.005 apart
 COMPUTED_TOLERANCE = 1e-4
 
 
@@ -37,9 +39,12 @@ class Grid:
     high: float
 
 
-INPUT_GRID = Grid(0.5, -4.0, 4.0)
-WEIGHT_GRID = Grid(0.01, -1.0, 1.0)
-BIAS_GRID = Grid(0.5, -3.0, 3.0)
+# The grids keep every secret result to as many decimals as the lesson's result shows, so a
+# student who rounds as the lesson's numbers allow stays right on the secret inputs too.
+# One neuron (2.3, 4.8: one decimal): whole inputs and biases, weights in tenths.
+NEURON_GRIDS = {"inputs": Grid(1, -5, 5), "weights": Grid(0.1, -1.0, 1.0), "bias": Grid(1, -4, 4)}
+# A layer (4.8, 1.21, 2.385: three decimals): inputs and biases in halves, weights in hundredths.
+LAYER_GRIDS = {"inputs": Grid(0.5, -4.0, 4.0), "weights": Grid(0.01, -1.0, 1.0), "bias": Grid(0.5, -3.0, 3.0)}
 
 
 @dataclass(frozen=True)
@@ -93,22 +98,22 @@ CHECKS = {check.grade_id: check for check in [
 
 COMPUTATIONS = {computation.check: computation for computation in [
     Computation("e1", "Exercise 1", "e1_output", "output",
-                {"inputs": (lesson.E1_INPUTS, INPUT_GRID), "weights": (lesson.E1_WEIGHTS, WEIGHT_GRID),
-                 "bias": (lesson.E1_BIAS, BIAS_GRID)},
+                {"inputs": (lesson.E1_INPUTS, NEURON_GRIDS["inputs"]), "weights": (lesson.E1_WEIGHTS, NEURON_GRIDS["weights"]),
+                 "bias": (lesson.E1_BIAS, NEURON_GRIDS["bias"])},
                 lambda v: neuron(v["inputs"], v["weights"], v["bias"])),
     Computation("e2", "Exercise 2", "e2_outputs", "outputs",
-                {"inputs": (lesson.E2_INPUTS, INPUT_GRID),
-                 **{f"weights{k}": (getattr(lesson, f"E2_WEIGHTS{k}"), WEIGHT_GRID) for k in (1, 2, 3)},
-                 **{f"bias{k}": (getattr(lesson, f"E2_BIAS{k}"), BIAS_GRID) for k in (1, 2, 3)}},
+                {"inputs": (lesson.E2_INPUTS, LAYER_GRIDS["inputs"]),
+                 **{f"weights{k}": (getattr(lesson, f"E2_WEIGHTS{k}"), LAYER_GRIDS["weights"]) for k in (1, 2, 3)},
+                 **{f"bias{k}": (getattr(lesson, f"E2_BIAS{k}"), LAYER_GRIDS["bias"]) for k in (1, 2, 3)}},
                 lambda v: layer(v["inputs"], [v["weights1"], v["weights2"], v["weights3"]],
                                 [v["bias1"], v["bias2"], v["bias3"]])),
     Computation("e3", "Exercise 3", "e3_outputs", "outputs",
-                {"inputs": (lesson.E3_INPUTS, INPUT_GRID), "weights": (lesson.E3_WEIGHTS, WEIGHT_GRID),
-                 "bias": (lesson.E3_BIAS, BIAS_GRID)},
+                {"inputs": (lesson.E3_INPUTS, NEURON_GRIDS["inputs"]), "weights": (lesson.E3_WEIGHTS, NEURON_GRIDS["weights"]),
+                 "bias": (lesson.E3_BIAS, NEURON_GRIDS["bias"])},
                 lambda v: neuron(v["inputs"], v["weights"], v["bias"])),
     Computation("e4", "Exercise 4", "e4_output", "output",
-                {"inputs": (lesson.E4_INPUTS, INPUT_GRID), "weights": (lesson.E4_WEIGHTS, WEIGHT_GRID),
-                 "biases": (lesson.E4_BIASES, BIAS_GRID)},
+                {"inputs": (lesson.E4_INPUTS, LAYER_GRIDS["inputs"]), "weights": (lesson.E4_WEIGHTS, LAYER_GRIDS["weights"]),
+                 "biases": (lesson.E4_BIASES, LAYER_GRIDS["bias"])},
                 lambda v: layer(v["inputs"], v["weights"], v["biases"])),
 ]}
 
@@ -130,8 +135,6 @@ READ_BACK_MARK = "course-read-back"
 
 def parse_read_back(text: str):
     """The value printed by `read_back_code`, or None when there is none."""
-    import json
-
     for line in reversed(text.splitlines()):
         if line.startswith(READ_BACK_MARK + " "):
             try:
@@ -142,10 +145,19 @@ def parse_read_back(text: str):
 
 
 def matches(actual, expected, tolerance: float) -> bool:
-    """Plain values only: the same nesting and length, every number within `tolerance`."""
+    """Plain values only: the same nesting and length, every number finite and within `tolerance`.
+
+    `actual` comes from student code (read back or reported), so it may be
+    anything JSON can hold: huge integers, NaN, booleans, strings.
+    """
     if isinstance(expected, bool):
         return actual is expected
     if isinstance(expected, list):
         return isinstance(actual, list) and len(actual) == len(expected) and all(
             matches(a, e, tolerance) for a, e in zip(actual, expected))
-    return type(actual) in (int, float) and abs(actual - expected) <= tolerance
+    if type(actual) not in (int, float):
+        return False
+    try:
+        return math.isfinite(actual) and abs(float(actual) - expected) <= tolerance
+    except OverflowError:  # an integer too large for a float
+        return False

@@ -7,7 +7,8 @@
   drops the whole student when the kernel dies or a cell ignores the
   interrupt sent at its timeout. Here the cells that ran keep their outputs,
   and with them their points; every later code cell gets an error saying why
-  it did not run, so it scores 0, and the grader sees why.
+  it did not run, so it scores 0, and the grader sees why. The same holds
+  when the whole notebook runs past `total_timeout`.
 - **Values are read back.** Right after a check passes, one statement that
   binds no name prints the checked value as JSON; `recheck.Recheck` compares
   it outside the kernel.
@@ -18,11 +19,13 @@
 
 import shutil
 import tempfile
+import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 from nbgrader.preprocessors import Execute
+from traitlets import Integer
 
 from coursetools.engine import answer_key
 
@@ -48,11 +51,14 @@ def stdout_of(cell) -> str:
 class GradingExecute(Execute):
     """nbgrader's Execute, stopping cleanly at the first timeout or kernel death, reading values back."""
 
+    total_timeout = Integer(300, help="Seconds the whole notebook may run; later cells are not run.").tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         self.stopped_because = ""
         self.kernel_values = {}
         resources.setdefault("course", {})["kernel_values"] = self.kernel_values
         self.socket_folder = tempfile.mkdtemp(prefix="course-kernel-")
+        self.deadline = time.monotonic() + self.total_timeout
         try:
             return super().preprocess(nb, resources, km)
         finally:
@@ -66,6 +72,11 @@ class GradingExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
+            return cell, self.resources
+        if not self.stopped_because and time.monotonic() > self.deadline:
+            # many slow cells, each within its own limit, add up to no more than this
+            cell.outputs = [error_output(TIMEOUT, f"not run: the notebook ran past its {self.total_timeout} s")]
+            self.stopped_because = "the notebook ran past its total time limit"
             return cell, self.resources
         if self.stopped_because:
             cell.outputs = [error_output(NOT_RUN, f"not run: {self.stopped_because}")]

@@ -99,7 +99,8 @@ def rerun_plan(nb, pins: dict, stop_at: int, cell_timeout: int) -> dict:
         if cell.cell_type != "code":
             continue
         computation = answer_key.COMPUTATIONS.get(grade_id(cell)) if is_check(cell) else None
-        step = {"index": index, "source": cell.source, "exercise": owners[index], "student": not is_course_cell(cell)}
+        step = {"index": index, "source": cell.source, "exercise": owners[index], "student": not is_course_cell(cell),
+                "kernel_raised": raised(cell)}
         if computation:
             step["read"] = {"check": computation.check, "name": computation.result}
         if index == stop_at:  # only the read before it is wanted
@@ -141,16 +142,14 @@ def run_rerun(plan: dict, sandboxed: bool, timeout: float) -> RerunReport:
     longer than the cell time limit (one that ignores the runner's own alarm)
     stops it, and so does the whole rerun's `timeout`.
     """
-    scratch = Path(tempfile.mkdtemp(prefix="course-recheck-"))
-    # -O: a student's own `assert inputs == [1, 2, 3]` must not stop the rerun on other inputs
-    argv = [sys.executable, "-I", "-O", "-c", RUNNER.read_text()]
+    # unsandboxed (--no-sandbox), the rerun still works in a folder of its own
+    scratch = None if sandboxed else tempfile.mkdtemp(prefix="course-recheck-")
+    argv = [sys.executable, "-E", "-s", "-c", RUNNER.read_text()]
     report = RerunReport()
     try:
-        if sandboxed:
-            sandbox.hand_over(scratch)
-            argv = sandbox.command(scratch, argv)
-        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                   cwd=scratch, preexec_fn=sandbox.apply_limits, start_new_session=True)
+        process = subprocess.Popen(sandbox.command(argv) if sandboxed else argv, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=scratch or "/",
+                                   preexec_fn=sandbox.apply_limits, start_new_session=True)
         progress = Progress(process.stdout)
         try:
             process.stdin.write(json.dumps(plan).encode())
@@ -163,14 +162,15 @@ def run_rerun(plan: dict, sandboxed: bool, timeout: float) -> RerunReport:
             if now > deadline:
                 report.problem = f"the rerun ran past {timeout:.0f} s and was stopped"
             elif now - progress.last > silence:
-                report.problem = f"a cell ran past its time limit in the rerun and ignored the alarm"
+                report.problem = "a cell ran past its time limit in the rerun and ignored the alarm"
             if report.problem:
                 break
             time.sleep(0.05)
         stop(process)
         progress.thread.join(timeout=5)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
     for line in progress.lines:
         try:
             message = json.loads(line)

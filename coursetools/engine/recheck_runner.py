@@ -1,20 +1,31 @@
 """Run a hand-in's code cells once more, with each exercise's inputs pinned to secret values.
 
-Runs inside the sandbox (`recheck.py` starts it as `python -I -O -c SOURCE`), so
-it imports nothing from the course. The plan arrives on stdin as JSON: the
-code cells in notebook order, the exercise each belongs to, the secret value
-of every pinned name per exercise, and where to read each result. Reports
-leave as JSON lines on a copy of stdout taken before any student code runs;
-everything the student's code prints goes nowhere.
+Runs inside the sandbox (`recheck.py` starts it as `python -E -s -c SOURCE`),
+so it imports nothing from the course. The plan arrives on stdin as JSON:
+the code cells in notebook order, the exercise each belongs to, the secret
+value of every pinned name per exercise, and where to read each result.
+Reports leave as JSON lines on a copy of stdout taken before any student
+code runs; everything the student's code prints goes nowhere.
 
-Pinning: within an exercise, whatever the student assigns to a pinned name
-is replaced by the secret value, in the same form the student chose (list,
-tuple, NumPy array of the same dtype, number). So a result computed from the
-names follows the secret values however it is written: in one cell or many,
-with the values restated before the computation, or through helper lists
-built from the names in earlier cells.
+Pinning: within an exercise, a pinned name always holds the secret value,
+in the form the student chose (list, tuple, NumPy array of the same dtype,
+their own container class, number). Values are converted when stored and
+again whenever the name is read and its value is no longer the secret one,
+so every way of setting a name is covered: plain assignment, `global` in a
+function, `globals().update(...)`, `append` after `inputs = []`, values set
+one element at a time. A result computed from the names follows the secret
+values however it is written: in one cell or many, with the values stated
+again before the computation, or through helper lists built from the names.
+
+The rerun is an IPython shell like the kernel: magics work (the kernel's
+own display magics do nothing here), and the student's folder is on
+`sys.path`. A student's own assert that fails only because the values
+changed (it passed in the kernel) does not stop the cell: the cell runs
+again without its asserts.
 """
 
+import ast
+import builtins
 import json
 import numbers
 import os
@@ -23,77 +34,12 @@ import sys
 
 import numpy
 
+# This module's own built-ins: student code that patches `builtins.all` or `builtins.len`
+# changes what student code sees, not how values are pinned and reported here
+__builtins__ = dict(vars(builtins))
 
-def like(value, secret):
-    """`secret` in the form of the student's `value`, or None when their shapes differ."""
-    if isinstance(value, numpy.ndarray):
-        if value.shape != numpy.shape(secret):
-            return None
-        dtype = value.dtype if numpy.issubdtype(value.dtype, numpy.inexact) else float
-        return numpy.array(secret, dtype=dtype)
-    if isinstance(secret, list):
-        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or len(value) != len(secret):
-            return None
-        items = [like(v, s) for v, s in zip(value, secret)]
-        if any(item is None for item in items):
-            return None
-        if type(value) in (list, tuple):
-            return type(value)(items)
-        try:
-            return type(value)(items)
-        except Exception:
-            return items
-    if isinstance(value, numpy.generic) and numpy.ndim(value) == 0:
-        return value.dtype.type(secret) if numpy.issubdtype(value.dtype, numpy.inexact) else numpy.float64(secret)
-    if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        return None
-    if isinstance(value, (int, float)):
-        return float(secret)
-    try:
-        return type(value)(secret)
-    except Exception:
-        return float(secret)
-
-
-class PinnedNamespace(dict):
-    """The student's namespace, in which assignments to pinned names take the secret values."""
-
-    def __init__(self):
-        super().__init__()
-        self.pins = {}  # name -> secret value, for the exercise running now
-
-    def pin(self, pins):
-        self.pins = dict(pins)
-        for name, secret in self.pins.items():
-            dict.__setitem__(self, name, secret)
-
-    def __setitem__(self, name, value):
-        if name in self.pins:
-            pinned = like(value, self.pins[name])
-            value = value if pinned is None else pinned  # a wrong shape stays the student's own
-        dict.__setitem__(self, name, value)
-
-    def __delitem__(self, name):
-        if name not in self.pins:  # a pinned name stays (the fresh-start cells pop names too)
-            dict.__delitem__(self, name)
-
-    def pop(self, name, *default):
-        if name in self.pins:
-            return self[name]
-        return dict.pop(self, name, *default)
-
-    def repin(self):
-        """Before each cell: pin again what changed since, however it changed.
-
-        Catches what bypasses __setitem__: a list built with `append` after
-        `inputs = []`, values set one element at a time, `global` in a
-        function, `globals().update(...)`.
-        """
-        for name, secret in self.pins.items():
-            current = dict.get(self, name)
-            if plain(current) != secret:
-                self[name] = current
-
+# Magics only the kernel has (they talk to the front end): here they do nothing
+KERNEL_ONLY_MAGICS = ("autosave", "clear", "connect_info", "less", "man", "more", "qtconsole", "subshell")
 
 # Taken before any student code runs, so patching the modules later changes nothing here
 asarray, dumps = numpy.asarray, json.dumps
@@ -109,12 +55,162 @@ def plain(value):
         return None
 
 
+def integral(secret) -> bool:
+    return all(float(x).is_integer() for x in numpy.ravel(secret))
+
+
+def like_number(value, secret):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(secret) if integral(secret) else float(secret)
+    if isinstance(value, float):
+        return float(secret)
+    if isinstance(value, numpy.generic):
+        keeps_type = numpy.issubdtype(value.dtype, numpy.inexact) or integral(secret)
+        return value.dtype.type(secret) if keeps_type else numpy.float64(secret)
+    for make in (lambda: type(value)(repr(secret)), lambda: type(value)(secret)):  # Decimal, Fraction, ...
+        try:
+            number = make()
+            if float(number) == float(secret):
+                return number
+        except Exception:
+            continue
+    return float(secret)
+
+
+def like_array(value, secret):
+    if value.shape != numpy.shape(secret):
+        return None
+    keeps_type = numpy.issubdtype(value.dtype, numpy.inexact) or integral(secret)
+    array = numpy.array(secret, dtype=value.dtype if keeps_type else float)
+    if type(value) is not numpy.ndarray:  # np.matrix, masked arrays
+        try:
+            view = array.view(type(value))
+            if view.shape == array.shape:
+                return view
+        except Exception:
+            pass
+    return array
+
+
+def rebuilt(value, items):
+    """A container of the student's own type holding `items`; a plain list when none can be made."""
+    kind = type(value)
+    if kind in (list, tuple):
+        return kind(items)
+    makers = [lambda: kind._make(items)] if hasattr(kind, "_make") else []  # namedtuple
+    makers += [lambda: kind(items), lambda: kind(*items)]
+    for make in makers:
+        try:
+            candidate = make()
+            if len(candidate) == len(items) and all(plain(a) == plain(b) for a, b in zip(candidate, items)):
+                return candidate
+        except Exception:
+            continue
+    return list(items)
+
+
+def like(value, secret):
+    """`secret` in the form of the student's `value`, or None when their shapes differ."""
+    if isinstance(value, numpy.ndarray):
+        return like_array(value, secret)
+    if isinstance(secret, list):
+        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or len(value) != len(secret):
+            return None
+        try:
+            items = [like(v, s) for v, s in zip(value, secret)]
+        except Exception:
+            return None
+        return None if any(item is None for item in items) else rebuilt(value, items)
+    if isinstance(value, numbers.Number):
+        return like_number(value, secret)
+    return None
+
+
+class PinnedNamespace(dict):
+    """The student's namespace, in which pinned names hold the secret values."""
+
+    def __init__(self):
+        super().__init__()
+        self.pins = {}  # name -> secret value, for the exercise running now
+
+    def pin(self, pins):
+        self.pins = dict(pins)
+        for name, secret in self.pins.items():
+            dict.__setitem__(self, name, secret)
+
+    def pinned(self, name, value):
+        """The value to keep under `name`: the secret in the student's form, or theirs if it cannot be."""
+        if name not in self.pins or plain(value) == self.pins[name]:
+            return value
+        converted = like(value, self.pins[name])
+        return value if converted is None else converted  # a wrong shape stays the student's own
+
+    def __setitem__(self, name, value):
+        dict.__setitem__(self, name, self.pinned(name, value))
+
+    def __getitem__(self, name):
+        value = dict.__getitem__(self, name)
+        if name in self.pins:
+            pinned = self.pinned(name, value)
+            if pinned is not value:  # set some way that bypassed __setitem__, or changed in place
+                dict.__setitem__(self, name, pinned)
+            return pinned
+        return value
+
+    def __delitem__(self, name):
+        if name not in self.pins:  # a pinned name stays (the fresh-start cells pop names too)
+            dict.__delitem__(self, name)
+
+    def pop(self, name, *default):
+        if name in self.pins:
+            return self[name]
+        return dict.pop(self, name, *default)
+
+
+class WithoutAsserts(ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return ast.copy_location(ast.Pass(), node)
+
+
 class CellTimedOut(Exception):
     pass
 
 
 def on_alarm(signum, frame):
     raise CellTimedOut("the cell ran past its time limit")
+
+
+def make_shell(namespace):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    class Shell(InteractiveShell):
+        def enable_gui(self, gui=None):
+            """No event loop to hook into here: `%matplotlib inline` and friends draw nothing."""
+
+    shell = Shell.instance(user_ns=namespace)
+    shell.extension_manager.load_extension("storemagic")  # loaded in kernels too: %store
+    for name in KERNEL_ONLY_MAGICS:
+        if name not in shell.magics_manager.magics["line"]:
+            shell.register_magic_function(lambda line: None, "line", name)
+    return shell
+
+
+def run(shell, source, timeout, without_asserts=False):
+    """Run one cell under the alarm; the exception it raised, or None."""
+    if without_asserts:
+        shell.ast_transformers.append(WithoutAsserts())
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        result = shell.run_cell(source, store_history=False, silent=False)
+        return result.error_before_exec or result.error_in_exec
+    except BaseException as error:  # raised outside the cell's own code, e.g. by the alarm
+        return error
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        if without_asserts:
+            shell.ast_transformers[:] = [t for t in shell.ast_transformers if not isinstance(t, WithoutAsserts)]
 
 
 def main():
@@ -128,34 +224,20 @@ def main():
         report.write(dumps(message) + "\n")
         report.flush()
 
-    from IPython.core.interactiveshell import InteractiveShell
-
-    class Shell(InteractiveShell):
-        def enable_gui(self, gui=None):
-            """No event loop to hook into here: `%matplotlib inline` and friends draw nothing."""
-
     namespace = PinnedNamespace()
-    shell = Shell.instance(user_ns=namespace)
+    shell = make_shell(namespace)
     signal.signal(signal.SIGALRM, on_alarm)
     exercise = None
-    for index, cell in enumerate(plan["cells"]):
+    for cell in plan["cells"]:
         if cell["exercise"] != exercise:
             exercise = cell["exercise"]
             namespace.pin(plan["pins"].get(exercise or "", {}))
         if cell.get("read"):
             send({"check": cell["read"]["check"], "value": plain(namespace.get(cell["read"]["name"]))})
-        namespace.repin()
         send({"cell": cell["index"]})  # progress, for the grader's watchdog
-        signal.setitimer(signal.ITIMER_REAL, plan["cell_timeout"])
-        try:
-            result = shell.run_cell(cell["source"], store_history=False, silent=False)
-        except BaseException as error:  # raised outside the cell's own code, e.g. by the alarm
-            result = None
-            failure = error
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        if result is not None:
-            failure = result.error_before_exec or result.error_in_exec
+        failure = run(shell, cell["source"], plan["cell_timeout"])
+        if isinstance(failure, AssertionError) and cell["student"] and not cell["kernel_raised"]:
+            failure = run(shell, cell["source"], plan["cell_timeout"], without_asserts=True)
         if failure is not None and cell["student"]:
             send({"cell": cell["index"], "error": f"{type(failure).__name__}: {failure}"[:300]})
     send({"done": True})

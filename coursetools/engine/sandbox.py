@@ -6,9 +6,11 @@ kernelspec) and the recheck that runs it again on secret inputs
 (`recheck.py`). Both build their sandbox here, so both get the same view of
 the machine and the same limits:
 
-- visible: read-only system files and the Python environment, one writable
-  scratch folder, and whatever extra folder the caller names (the kernel's
-  socket folder); no course folder, gradebook, home directory or network;
+- visible: read-only system files and the Python environment, a private
+  writable `/tmp` that is also the working folder and vanishes with the
+  sandbox, and whatever extra folder the caller names (the kernel's socket
+  folder); no course folder, gradebook, home directory or network, and no
+  folder that the grader reads or writes afterwards;
 - limits: memory, CPU time, processes and file size (`LIMITS`);
 - user: a root grader sets the sandbox up as root and runs the code as
   `nobody`, with no capabilities.
@@ -33,10 +35,13 @@ LIMITS = {
     resource.RLIMIT_FSIZE: 64 * 1024**2,  # largest file it may write
 }
 SYSTEM_DIRS = ["/usr", "/etc/alternatives", "/etc/ld.so.cache", "/etc/ssl"]
+SCRATCH = "/tmp"  # the working folder inside the sandbox: a tmpfs of its own
+SCRATCH_SIZE = 256 * 1024**2
 # What student code finds in its environment: nothing of the grader's
 ENVIRONMENT = {
-    "HOME": "/tmp", "IPYTHONDIR": "/tmp/.ipython", "MPLCONFIGDIR": "/tmp", "MPLBACKEND": "Agg",
+    "HOME": SCRATCH, "IPYTHONDIR": f"{SCRATCH}/.ipython", "MPLCONFIGDIR": SCRATCH, "MPLBACKEND": "Agg",
     "PATH": f"{Path(sys.executable).parent}:/usr/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+    "USER": "student", "LOGNAME": "student",  # getpass.getuser() asks these before the user database
 }
 
 
@@ -71,7 +76,7 @@ def check_available() -> None:
         raise Unavailable("bubblewrap is not installed: run `apt-get install bubblewrap` "
                           "(`make grade` does this on Debian and Ubuntu), or pass --no-sandbox.")
     root = as_root()
-    probe = ["bwrap", *isolation_flags(root), "--ro-bind", "/", "/", *drop_privileges(root), "true"]
+    probe = ["bwrap", *isolation_flags(root), "--ro-bind", "/", "/", *private_folders(), *drop_privileges(root), "true"]
     result = subprocess.run(probe, capture_output=True, text=True)
     if result.returncode != 0:
         raise Unavailable(f"bubblewrap cannot create a sandbox here ({result.stderr.strip() or 'no reason given'}); "
@@ -99,21 +104,31 @@ def traversable_parents(paths: list[str]) -> list[str]:
     return flags
 
 
-def command(scratch: Path, argv: list[str], writable: tuple[Path, ...] = ()) -> list[str]:
-    """The bwrap command line that runs `argv` in `scratch`, sandboxed."""
+def private_folders() -> list[str]:
+    """`/tmp` and `/dev/shm` (multiprocessing's locks live there): memory-backed, size-limited, gone afterwards."""
+    return ["--perms", "1777", "--size", str(SCRATCH_SIZE), "--tmpfs", SCRATCH,
+            "--perms", "1777", "--size", str(SCRATCH_SIZE), "--tmpfs", "/dev/shm"]
+
+
+def command(argv: list[str], writable: tuple[Path, ...] = ()) -> list[str]:
+    """The bwrap command line that runs `argv` sandboxed, in its private `/tmp`.
+
+    `writable` folders are shared with the grader; only the kernel's socket
+    folder is ever passed, never a folder the grader reads files from.
+    """
     root = as_root()
     flags = ["bwrap", *isolation_flags(root), "--die-with-parent", "--new-session", "--clearenv",
-             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+             "--proc", "/proc", "--dev", "/dev", *private_folders(),
              "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
              "--symlink", "usr/sbin", "/sbin"]
     read_only = [path for path in SYSTEM_DIRS + python_dirs() if os.path.exists(path)]
-    mounted = [str(scratch), *map(str, writable)]
+    mounted = [str(path) for path in writable]
     flags += traversable_parents(read_only + mounted)
     for path in read_only:
         flags += ["--ro-bind", path, path]
     for path in mounted:
         flags += ["--bind", path, path]
-    flags += ["--chdir", str(scratch)]
+    flags += ["--chdir", SCRATCH]
     for name, value in ENVIRONMENT.items():
         flags += ["--setenv", name, value]
     return [*flags, *drop_privileges(root), *argv]

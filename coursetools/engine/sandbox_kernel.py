@@ -1,10 +1,13 @@
 """Start an IPython kernel inside the bubblewrap sandbox: the `course-sandbox` kernelspec's command.
 
-Run by jupyter_client as `python sandbox_kernel.py CONNECTION_FILE`, with the
-notebook's scratch folder as its working directory. The kernel talks to
-nbgrader over Unix sockets only (no network exists in the sandbox), in the
-folder that the connection file's `ip` names; that folder and the scratch
-folder are the only writable places it sees.
+Run by jupyter_client as `python sandbox_kernel.py CONNECTION_FILE`. The
+kernel talks to nbgrader over Unix sockets only (no network exists in the
+sandbox), in the folder that the connection file's `ip` names; that folder
+and the sandbox's own `/tmp`, its working folder, are the only writable
+places it sees. It never works in the notebook's folder: nbgrader reads and
+writes there as the grader afterwards, and must find nothing the student's
+code could have left (links, pipes, extra notebooks, the notebook itself
+with its hidden tests).
 
 Usage: python -m coursetools.engine.sandbox_kernel install
        (writes the kernelspec into this Python environment; `make` runs it)
@@ -37,18 +40,20 @@ def launch(connection_file: Path) -> None:
         fail("the sandbox has no network, so its kernel needs Unix sockets: set "
              "c.KernelManager.transport = 'ipc' in nbgrader_config.py (the course's config does)")
     sockets = Path(info["ip"]).parent
+    if sockets.is_symlink() or not sockets.is_dir():
+        fail(f"the socket folder {sockets} must be a folder, not a link")
     # the kernel reads its connection file from its socket folder, the only other place it sees
     private_copy = sockets / connection_file.name
     shutil.copyfile(connection_file, private_copy)
-    scratch = Path.cwd()
-    sandbox.hand_over(scratch)
     sandbox.hand_over(sockets)
     sandbox.apply_limits()
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(private_copy), "--HistoryManager.hist_file=:memory:"]
-    command = sandbox.command(scratch, argv, writable=(sockets,))
-    # the kernel's own stdout is only its connection banner; its stderr stays for crash reports
+    command = sandbox.command(argv, writable=(sockets,))
+    # the kernel writes nothing the grader wants on stdout or stderr, and student code can write
+    # there too: neither reaches the grader's terminal
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
     os.execvp(command[0], command)
 
 

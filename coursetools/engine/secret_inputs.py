@@ -3,9 +3,10 @@
 The values come from a per-course secret (a random key written on first
 grading, next to the gradebook and git-ignored like it) and the student's id,
 so regrading gives the same values and nothing in the repository or the
-notebook reveals them. They are drawn on the lesson's own grid (inputs and
-biases in steps of 0.5, weights in steps of 0.01), so a result that is right
-when rounded as the lesson's numbers allow stays right.
+notebook reveals them. They are drawn on each exercise's own grid, chosen so
+that the secret results have no more decimals than the lesson's results
+show (`answer_key`): an answer that is right when rounded as the lesson's
+numbers allow stays right.
 """
 
 import hashlib
@@ -51,7 +52,7 @@ def draw_value(rng: random.Random, shape_of, grid: Grid):
         return [draw_value(rng, item, grid) for item in shape_of]
     steps = round(grid.high / grid.step)
     k = rng.choice([k for k in range(round(grid.low / grid.step), steps + 1) if k != 0])
-    return round(k * grid.step, 2)
+    return k * round(grid.step) if float(grid.step).is_integer() else round(k * grid.step, 2)
 
 
 def far_from_lesson(computation: Computation, values: dict) -> bool:
