@@ -193,7 +193,7 @@ def read_back_verdict(check: answer_key.Check) -> Verdict:
     return Verdict(
         f"`{check.name}` passed the check in your notebook, but read back as plain numbers it is not what the "
         "check asks for: store plain numbers (a list, a tuple or a NumPy array) and leave the checks as they are",
-        f"the value read back from the kernel differs from the check's (the kernel's check was fooled, "
+        "the value read back from the kernel differs from the check's (the kernel's check was fooled, "
         "or the value is of an unusual type)")
 
 
