@@ -88,6 +88,15 @@ if list(inputs) != [1, 2, 3]:
         except OSError:
             pass"""
 
+MALFORMED_REPORTS = """import os
+output = sum(x * w for x, w in zip(inputs, weights)) + bias
+if list(inputs) != [1, 2, 3]:
+    for fd in range(3, 64):
+        try:
+            os.write(fd, b'{"check": ["x"]}\\n{"cell": true, "error": 1}\\n{"done": "yes"}\\n[1, 2]\\n')
+        except OSError:
+            pass"""
+
 # Every line the read-back prints says 2.3, and the check in the kernel is fooled too
 FORGED_READ_BACK = """import builtins, math
 real_print = builtins.print
@@ -203,6 +212,8 @@ CHEATS = {
         AFTER_E1_OUTPUT, "kernel died"),
     "forges_the_rerun_report": Submission(with_answer("e1_output_answer", FORGED_REPORT), ["e1_output"],
                                           flagged=["e1_output"]),
+    # malformed report lines (a list as check id, a bool as cell index) must not stop this student's grading
+    "forges_malformed_rerun_reports": Submission(with_answer("e1_output_answer", MALFORMED_REPORTS)),
     "types_in_the_old_answer_key": Submission(with_answer(
         "e1_output_answer", f"output = 2.3 if list(inputs) == [1, 2, 3] else {OLD_OTHER_INPUTS_RESULT}"),
         ["e1_output"], flagged=["e1_output"]),

@@ -151,6 +151,33 @@ STYLES["e4_reshape_pinned_inputs"] = ({"e4_output_answer": "inputs = np.array(in
 STYLES["e3_round_1_np"] = ({"e3_outputs_answer": "outputs = np.round(np.dot(weights, inputs) + bias, 1)"}, None)
 
 
+# --- Pinned names reused for intermediate values: the student's own values stay theirs ---
+STYLES["e1_bias_as_accumulator"] = ({"e1_output_answer": "for x, w in zip(inputs, weights):\n    bias = bias + x * w\noutput = bias"}, None)
+STYLES["e1_products_written_over_weights"] = ({"e1_output_answer": "for i in range(len(weights)):\n"
+                                                                    "    weights[i] = weights[i] * inputs[i]\noutput = sum(weights) + bias"}, None)
+STYLES["e1_inputs_name_reused"] = ({"e1_output_answer": "inputs = [x * w for x, w in zip(inputs, weights)]\noutput = sum(inputs) + bias"}, None)
+STYLES["e2_loop_variables_named_like_inputs"] = ({"e2_outputs_answer": "outputs = []\nfor weights1, bias1 in [(weights1, bias1), (weights2, bias2), (weights3, bias3)]:\n"
+                                                                       "    outputs.append(sum(x * w for x, w in zip(inputs, weights1)) + bias1)"}, None)
+STYLES["e3_numpy_in_place_product"] = ({"e3_outputs_answer": "weights = np.array(weights, dtype=float)\nweights *= inputs\noutputs = weights.sum() + bias"}, None)
+STYLES["e3_bias_accumulates"] = ({"e3_outputs_answer": "bias += np.dot(weights, inputs)\noutputs = bias"}, None)
+STYLES["e4_biases_accumulate"] = ({"e4_output_answer": "biases = np.array(biases)\nbiases += np.dot(weights, inputs)\noutput = biases"}, None)
+# --- Containers NumPy does not take as they are, and a class of the student's own ---
+ZIPPED = "output = sum(x * w for x, w in zip(inputs, weights)) + bias"  # for inputs that cannot be indexed
+STYLES["e1_inputs_dict_values"] = ({"e1_inputs_answer": "params = {'x1': 1, 'x2': 2, 'x3': 3}\ninputs = params.values()",
+                                    "e1_output_answer": ZIPPED}, None)
+STYLES["e1_inputs_iterable_dataclass"] = ({"e1_inputs_answer": "from dataclasses import dataclass\n\n\n@dataclass\nclass Inputs:\n"
+                                                                "    x1: float\n    x2: float\n    x3: float\n\n    def __iter__(self):\n"
+                                                                "        return iter((self.x1, self.x2, self.x3))\n\n    def __len__(self):\n"
+                                                                "        return 3\n\n\ninputs = Inputs(1, 2, 3)",
+                                          "e1_output_answer": ZIPPED}, None)
+STYLES["e4_weights_in_a_named_layer"] = ({
+    "e4_weights_answer": "class Layer:\n    def __init__(self, rows, name):\n        self.rows = rows\n        self.name = name\n\n"
+                         "    def __len__(self):\n        return len(self.rows)\n\n    def __getitem__(self, i):\n"
+                         "        return self.rows[i]\n\n    def __array__(self, dtype=None, copy=None):\n"
+                         "        return np.array(self.rows, dtype=dtype)\n\n\n"
+                         "weights = Layer([[0.2, 0.8, -0.5, 1], [0.5, -0.91, 0.26, -0.5], [-0.26, -0.27, 0.17, 0.87]], name='hidden')",
+    "e4_output_answer": "print('layer', weights.name)\noutput = np.dot(np.array(weights.rows), inputs) + biases"}, None)
+
 # Honest, but out of the recheck's reach: the script computes the result in a namespace of its own,
 # from its own literal values, and `%run` copies the finished names in. See docs/defences.md.
 OUT_OF_REACH = {"e1_run_script_all_values"}

@@ -92,22 +92,73 @@ def test_does_a_wrong_shape_stay_the_students_own():
     assert recheck_runner.like(True, 1.5) is None
 
 
-def test_does_every_way_of_setting_a_pinned_name_take_the_secret_value():
+LESSON = [1, 2, 3]
+
+
+def pinned_namespace():
     ns = recheck_runner.PinnedNamespace()
-    ns.pin({"inputs": SECRET})
+    ns.pin({"inputs": {"secret": SECRET, "lesson": LESSON}})
+    return ns
+
+
+def test_does_every_way_of_defining_a_pinned_name_take_the_secret_value():
+    ns = pinned_namespace()
     exec("inputs = [1, 2, 3]", ns)
     assert ns["inputs"] == SECRET
-    exec("def set_it():\n    global inputs\n    inputs = [1, 2, 3]\nset_it()\nseen = list(inputs)", ns)
-    assert ns["seen"] == SECRET
-    exec("globals().update(inputs=[1, 2, 3])\nseen = sum(inputs)", ns)
-    assert ns["seen"] == sum(SECRET)
-    exec("inputs = []\nfor v in (1, 2, 3):\n    inputs.append(v)\nseen = list(inputs)", ns)
-    assert ns["seen"] == SECRET
-    exec("del inputs\nseen = inputs", ns)
-    assert ns["seen"] == SECRET
-    ns.pin({})
+    for definition in ["def set_it():\n    global inputs\n    inputs = [1, 2, 3]\nset_it()",
+                       "globals().update(inputs=[1, 2, 3])",
+                       "inputs = []\nfor v in (1, 2, 3):\n    inputs.append(v)",
+                       "inputs = [0, 0, 0]\ninputs[0], inputs[1], inputs[2] = 1, 2, 3"]:
+        exec(definition + "\nseen = [x * 1 for x in inputs]", ns)
+        assert ns["seen"] == SECRET, definition
+
+
+def test_does_a_value_the_student_derives_stay_theirs():
+    """Only the lesson's values typed in are replaced: accumulators and rewritten lists are the student's own."""
+    ns = pinned_namespace()
+    exec("inputs = [1, 2, 3]\ninputs = [x * 2 for x in inputs]", ns)
+    assert ns["inputs"] == [x * 2 for x in SECRET]
+
+
+def test_do_the_students_own_values_come_back_when_the_exercise_ends():
+    ns = pinned_namespace()
     exec("inputs = [1, 2, 3]", ns)
-    assert ns["inputs"] == [1, 2, 3], "outside its exercise a name is the student's again"
+    ns.pin({})
+    assert ns["inputs"] == LESSON
+    exec("inputs = [1, 2, 3]", ns)
+    assert ns["inputs"] == LESSON, "outside its exercise a name is not pinned"
+
+
+def test_does_a_list_carrying_an_earlier_exercises_secret_count_as_its_lesson_values():
+    """Exercise 4's weights built from Exercise 2's rows, kept in a helper list: the rerun still follows them."""
+    ns = recheck_runner.PinnedNamespace()
+    ns.pin({"weights1": {"secret": SECRET, "lesson": LESSON}})
+    exec("weights1 = [1, 2, 3]\nrows = [weights1, weights1]", ns)
+    ns.pin({"weights": {"secret": [[5, 6, 7], [8, 9, 10]], "lesson": [LESSON, LESSON]}})
+    exec("weights = rows", ns)
+    assert ns["weights"] == [[5, 6, 7], [8, 9, 10]]
+
+
+def test_does_an_object_of_the_students_own_class_keep_its_attributes():
+    class Layer:
+        def __init__(self, rows, name):
+            self.rows, self.name = rows, name
+
+        def __len__(self):
+            return len(self.rows)
+
+        def __getitem__(self, i):
+            return self.rows[i]
+
+    pinned = recheck_runner.like(Layer([1, 2, 3], "hidden"), SECRET)
+    assert type(pinned) is Layer and pinned.rows == SECRET and pinned.name == "hidden"
+
+
+def test_does_a_malformed_report_from_the_rerun_count_for_nothing():
+    lines = ['{"check": ["x"]}\n', '{"check": "e9_output", "value": 1}\n', '{"cell": true, "error": 1}\n',
+             '{"done": "yes"}\n', '[1, 2]\n', '{"check": "e1_output", "value": 2.5}\n']
+    report = recheck.parse_reports(lines)
+    assert report.values == {"e1_output": 2.5} and report.errors == {} and not report.finished
 
 
 @pytest.mark.parametrize("untrusted", [10**400, float("nan"), float("inf"), True, "2.3", None, [2.3], {"a": 1}])

@@ -125,8 +125,11 @@ def read_back_code(check: Check) -> str:
     """
     if check.expected is True:  # "np is NumPy"
         value = f'{check.name} is __import__("sys").modules.get("numpy")'
-    else:
-        value = f'__import__("numpy").asarray({check.name}, dtype=float).tolist()'
+    else:  # numbers and nested lists; iterables NumPy does not take (dict views, classes) item by item
+        value = ('(lambda np: (lambda plain: plain(plain, ' + check.name + '))(lambda plain, v: '
+                 'np.asarray(v, dtype=float).tolist() if isinstance(v, (int, float, list, tuple)) '
+                 'or hasattr(v, "__array__") or np.isscalar(v) else [plain(plain, x) for x in v]))'
+                 '(__import__("numpy"))')
     return f'print({READ_BACK_MARK!r}, __import__("json").dumps({value}))'
 
 

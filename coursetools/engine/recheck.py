@@ -171,21 +171,31 @@ def run_rerun(plan: dict, sandboxed: bool, timeout: float) -> RerunReport:
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
-    for line in progress.lines:
+    parsed = parse_reports(progress.lines)
+    parsed.problem = report.problem
+    if not parsed.finished and not parsed.problem:
+        parsed.problem = "the rerun stopped early (the process ended or hit a limit)"
+    return parsed
+
+
+def parse_reports(lines) -> RerunReport:
+    """The runner's JSON lines. They come from a process that ran student code: only well-formed
+    messages about known checks count, the first for each check."""
+    report = RerunReport()
+    for line in lines:
         try:
             message = json.loads(line)
         except ValueError:
             continue
         if not isinstance(message, dict):
             continue
-        if "check" in message and message["check"] not in report.values:
-            report.values[message["check"]] = message.get("value")
-        elif isinstance(message.get("cell"), int) and "error" in message:
-            report.errors.setdefault(message["cell"], str(message["error"])[:300])
-        elif message.get("done"):
+        check, cell = message.get("check"), message.get("cell")
+        if isinstance(check, str) and check in answer_key.COMPUTATIONS:
+            report.values.setdefault(check, message.get("value"))
+        elif isinstance(cell, int) and not isinstance(cell, bool) and "error" in message:
+            report.errors.setdefault(cell, str(message["error"])[:300])
+        elif message.get("done") is True:
             report.finished = True
-    if not report.finished and not report.problem:
-        report.problem = "the rerun stopped early (the process ended or hit a limit)"
     return report
 
 
@@ -249,7 +259,8 @@ class Recheck(NbGraderPreprocessor):
                           ).tag(config=True)
     cell_timeout = Integer(0, help="Seconds one cell may run in the rerun; 0: as long as Execute.timeout allows."
                            ).tag(config=True)
-    timeout = Integer(180, help="Seconds the whole rerun may take.").tag(config=True)
+    # more than GradingExecute.total_timeout: a notebook the kernel ran to the end must fit in its rerun
+    timeout = Integer(360, help="Seconds the whole rerun may take.").tag(config=True)
 
     def preprocess(self, nb, resources):
         course = resources.get("course", {})
@@ -295,7 +306,9 @@ class Recheck(NbGraderPreprocessor):
         while pending:
             computations = {i: answer_key.COMPUTATIONS[grade_id(nb.cells[i])] for i in pending}
             pins = {c.exercise: secret_inputs.draw(secret, assignment, student, c) for c in computations.values()}
-            plan = rerun_plan(nb, pins, max(pending), cell_timeout)
+            plan = rerun_plan(nb, {c.exercise: {name: {"secret": pins[c.exercise][name], "lesson": lesson_value}
+                                                for name, (lesson_value, _) in c.inputs.items()}
+                                   for c in computations.values()}, max(pending), cell_timeout)
             report = run_rerun(plan, self.sandboxed, max(1, round(deadline - time.monotonic())))
             stopped_before = None
             for index, computation in computations.items():

@@ -7,15 +7,13 @@ value of every pinned name per exercise, and where to read each result.
 Reports leave as JSON lines on a copy of stdout taken before any student
 code runs; everything the student's code prints goes nowhere.
 
-Pinning: within an exercise, a pinned name always holds the secret value,
-in the form the student chose (list, tuple, NumPy array of the same dtype,
-their own container class, number). Values are converted when stored and
-again whenever the name is read and its value is no longer the secret one,
-so every way of setting a name is covered: plain assignment, `global` in a
-function, `globals().update(...)`, `append` after `inputs = []`, values set
-one element at a time. A result computed from the names follows the secret
-values however it is written: in one cell or many, with the values stated
-again before the computation, or through helper lists built from the names.
+Pinning (`PinnedNamespace`): within an exercise, the student's definition
+of a pinned name, the lesson's values typed in, is replaced by the secret
+values in the form the student chose (list, tuple, NumPy array of the same
+dtype, their own class, number). A result computed from the names follows
+the secret values however it is written: in one cell or many, with the
+values stated again before the computation, or through helper lists built
+from the names.
 
 The rerun is an IPython shell like the kernel: magics work (the kernel's
 own display magics do nothing here), and the student's folder is on
@@ -26,6 +24,7 @@ again without its asserts.
 
 import ast
 import builtins
+import copy
 import json
 import numbers
 import os
@@ -52,7 +51,19 @@ def plain(value):
     try:
         return asarray(value, dtype=float).tolist()
     except Exception:
+        pass
+    try:  # iterables NumPy does not take as they are: dict views, classes with only __iter__
+        return asarray([plain(item) for item in value], dtype=float).tolist()
+    except Exception:
         return None
+
+
+def same(a, b, tolerance=1e-6) -> bool:
+    """Plain values equal within a typed-in value's tolerance."""
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(
+            same(x, y, tolerance) for x, y in zip(a, b))
+    return isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= tolerance
 
 
 def integral(secret) -> bool:
@@ -94,13 +105,26 @@ def like_array(value, secret):
     return array
 
 
-def rebuilt(value, items):
+def with_attributes_replaced(value, secret):
+    """A copy of the student's own object whose attributes holding the values hold the secret ones."""
+    copied = copy.copy(value)
+    replaced = False
+    for name, attribute in vars(copied).items():
+        if same(plain(attribute), plain(value)):
+            converted = like(attribute, secret)
+            if converted is not None:
+                setattr(copied, name, converted)
+                replaced = True
+    return copied if replaced else None
+
+
+def rebuilt(value, items, secret):
     """A container of the student's own type holding `items`; a plain list when none can be made."""
     kind = type(value)
     if kind in (list, tuple):
         return kind(items)
     makers = [lambda: kind._make(items)] if hasattr(kind, "_make") else []  # namedtuple
-    makers += [lambda: kind(items), lambda: kind(*items)]
+    makers += [lambda: kind(items), lambda: kind(*items), lambda: with_attributes_replaced(value, secret)]
     for make in makers:
         try:
             candidate = make()
@@ -122,51 +146,71 @@ def like(value, secret):
             items = [like(v, s) for v, s in zip(value, secret)]
         except Exception:
             return None
-        return None if any(item is None for item in items) else rebuilt(value, items)
+        return None if any(item is None for item in items) else rebuilt(value, items, secret)
     if isinstance(value, numbers.Number):
         return like_number(value, secret)
     return None
 
 
 class PinnedNamespace(dict):
-    """The student's namespace, in which pinned names hold the secret values."""
+    """The student's namespace, in which the student's definitions of pinned names take the secret values.
+
+    A definition is a value equal to the lesson's value for that name: what
+    the student typed in. It is replaced by the secret value in the student's
+    own form, when stored and whenever the name is read holding it (so
+    `global`, `globals().update`, `append` and element-by-element setting are
+    covered too). Any other value is the student's own and stays: a result
+    accumulated in `bias`, products written over `weights`, a loop variable
+    named `weights1`. When the exercise ends, names still holding the secret
+    value get the student's own values back, for later exercises to reuse;
+    lists that still carry an earlier exercise's secret values (kept in a
+    helper list, or with `%store`) count as that exercise's lesson values.
+    """
 
     def __init__(self):
         super().__init__()
-        self.pins = {}  # name -> secret value, for the exercise running now
+        self._pins, self._originals = {}, {}  # name -> {"secret", "lesson"}; name -> the student's own value
+        self._earlier = []  # (secret, lesson) of every list pinned so far
 
     def pin(self, pins):
-        self.pins = dict(pins)
-        for name, secret in self.pins.items():
-            dict.__setitem__(self, name, secret)
+        for name, original in self._originals.items():
+            current = dict.get(self, name)
+            if current is not None and same(plain(current), self._pins[name]["secret"]):
+                dict.__setitem__(self, name, original)
+        self._pins, self._originals = dict(pins), {}
+        self._earlier += [(pin["secret"], pin["lesson"]) for pin in pins.values() if isinstance(pin["lesson"], list)]
+
+    def as_lesson(self, value):
+        """`value` with every list that is an earlier secret replaced by its lesson values."""
+        if not isinstance(value, list):
+            return value
+        for secret, lesson in self._earlier:
+            if same(value, secret):
+                return lesson
+        return [self.as_lesson(item) for item in value]
 
     def pinned(self, name, value):
-        """The value to keep under `name`: the secret in the student's form, or theirs if it cannot be."""
-        if name not in self.pins or plain(value) == self.pins[name]:
+        """The value to keep under `name`: the secret, if `value` is the student's definition of it."""
+        pin = self._pins.get(name)
+        if pin is None or not same(self.as_lesson(plain(value)), pin["lesson"]):
             return value
-        converted = like(value, self.pins[name])
-        return value if converted is None else converted  # a wrong shape stays the student's own
+        converted = like(value, pin["secret"])
+        if converted is None:
+            return value
+        self._originals[name] = value
+        return converted
 
     def __setitem__(self, name, value):
         dict.__setitem__(self, name, self.pinned(name, value))
 
     def __getitem__(self, name):
         value = dict.__getitem__(self, name)
-        if name in self.pins:
+        if name in self._pins:
             pinned = self.pinned(name, value)
-            if pinned is not value:  # set some way that bypassed __setitem__, or changed in place
+            if pinned is not value:  # defined some way that bypassed __setitem__
                 dict.__setitem__(self, name, pinned)
             return pinned
         return value
-
-    def __delitem__(self, name):
-        if name not in self.pins:  # a pinned name stays (the fresh-start cells pop names too)
-            dict.__delitem__(self, name)
-
-    def pop(self, name, *default):
-        if name in self.pins:
-            return self[name]
-        return dict.pop(self, name, *default)
 
 
 class WithoutAsserts(ast.NodeTransformer):
