@@ -34,6 +34,11 @@ def nbgrader_meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def grade_id(cell) -> str:
+    """The cell's nbgrader id, or an empty string for a cell nbgrader does not know."""
+    return nbgrader_meta(cell).get("grade_id", "")
+
+
 def is_answer_cell(cell) -> bool:
     return bool(nbgrader_meta(cell).get("solution"))
 

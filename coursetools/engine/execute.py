@@ -27,6 +27,7 @@ from nbformat.v4 import new_code_cell
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
+from coursetools import notebooks
 from coursetools.engine import answer_key
 
 # ename of the error output nbgrader's Execute writes when a cell times out
@@ -37,11 +38,6 @@ NOT_RUN = "CellNotRun"
 
 def error_output(ename: str, message: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
-
-
-def check_id(cell) -> str:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta.get("grade_id", "") if meta.get("grade") and cell.cell_type == "code" else ""
 
 
 def stdout_of(cell) -> str:
@@ -82,7 +78,7 @@ class GradingExecute(Execute):
             cell.outputs = [error_output(NOT_RUN, f"not run: {self.stopped_because}")]
             return cell, self.resources
         cell = self.run_or_stop(cell, index)
-        check = answer_key.CHECKS.get(check_id(cell))
+        check = answer_key.CHECKS.get(notebooks.grade_id(cell)) if notebooks.is_test_cell(cell) else None
         if check and not self.stopped_because and not any(o.output_type == "error" for o in cell.outputs):
             probe = self.run_or_stop(new_code_cell(answer_key.read_back_code(check)), index, store_history=False)
             self.nb.cells[index] = cell  # nbclient stores every cell it runs at its index: put the check back

@@ -17,7 +17,8 @@ import re
 from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+from coursetools import notebooks
+
 HIDDEN_NOTE = "# (more checks ran here when your notebook was graded)"
 EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>", re.IGNORECASE)
 
@@ -26,10 +27,10 @@ def without_hidden_tests(source: str) -> str:
     lines, inside = [], False
     for line in source.splitlines():
         stripped = line.strip()
-        if stripped == HIDDEN_BEGIN:
+        if stripped == notebooks.HIDDEN_BEGIN:
             inside = True
             lines.append(HIDDEN_NOTE)
-        elif stripped == HIDDEN_END:
+        elif stripped == notebooks.HIDDEN_END:
             inside = False
         elif not inside:
             lines.append(line)
@@ -40,8 +41,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     """Remove hidden tests and tracebacks from a notebook before it becomes feedback."""
 
     def preprocess_cell(self, cell, resources, index):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and cell.cell_type == "code":
+        if notebooks.is_test_cell(cell):
             cell.source = without_hidden_tests(cell.source)
             for output in cell.outputs:
                 if output.output_type == "error":

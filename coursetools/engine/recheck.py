@@ -38,7 +38,9 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
+from coursetools import notebooks
 from coursetools.engine import answer_key, sandbox, secret_inputs
+from coursetools.notebooks import grade_id
 
 RUNNER = Path(__file__).with_name("recheck_runner.py")
 ENAME = "RecheckFailed"
@@ -61,16 +63,8 @@ class RerunReport:
     problem: str = ""  # why the rerun stopped early, for the instructor
 
 
-def grade_id(cell) -> str:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-
-
-def is_check(cell) -> bool:
-    return cell.cell_type == "code" and bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
-
-
 def is_course_cell(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    meta = notebooks.nbgrader_meta(cell)
     return bool(meta.get("grade") or meta.get("locked"))
 
 
@@ -82,8 +76,8 @@ def exercise_of_each_cell(nb) -> list:
     """The exercise every cell belongs to: from just after the previous exercise's last check to its own."""
     last_check = {}
     for index, cell in enumerate(nb.cells):
-        if is_check(cell):
-            last_check[grade_id(cell).split("_", 1)[0]] = index
+        if notebooks.is_test_cell(cell):
+            last_check[notebooks.exercise_of(grade_id(cell))] = index
     bounds = sorted((index, exercise) for exercise, index in last_check.items())
     owners = []
     for index in range(len(nb.cells)):
@@ -98,7 +92,7 @@ def rerun_plan(nb, pins: dict, stop_at: int, cell_timeout: int) -> dict:
     for index, cell in enumerate(nb.cells[:stop_at + 1]):
         if cell.cell_type != "code":
             continue
-        computation = answer_key.COMPUTATIONS.get(grade_id(cell)) if is_check(cell) else None
+        computation = answer_key.COMPUTATIONS.get(grade_id(cell)) if notebooks.is_test_cell(cell) else None
         step = {"index": index, "source": cell.source, "exercise": owners[index], "student": not is_course_cell(cell),
                 "kernel_raised": raised(cell)}
         if computation:
@@ -274,7 +268,7 @@ class Recheck(NbGraderPreprocessor):
         review = course.setdefault("review", [])
         confirmed_so_far = []
         for index, cell in enumerate(nb.cells):
-            if not is_check(cell):
+            if not notebooks.is_test_cell(cell):
                 continue
             drop_result_outputs(cell)
             check = answer_key.CHECKS.get(grade_id(cell))
