@@ -28,11 +28,16 @@ from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades,
 )
 
-from coursetools.engine import feedback, sandbox, secret_inputs  # noqa: E402
+from coursetools.engine import export, feedback, handin, sandbox, secret_inputs  # noqa: E402
 from coursetools.engine.execute import GradingExecute  # noqa: E402
 from coursetools.engine.recheck import FlagForReview, Recheck  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# A hand-in is data: ids that nbgrader would read as globs or paths, links,
+# devices and oversized files are refused before nbgrader copies or reads
+# anything (coursetools/engine/handin.py)
+handin.guard_nbgrader()
 
 c.CourseDirectory.course_id = "nn-building-blocks"
 c.CourseDirectory.root = COURSE_ROOT
@@ -64,6 +69,17 @@ c.Autograde.autograde_preprocessors = [
 c.GenerateFeedback.preprocessors = [feedback.HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
 c.GenerateFeedback.exporter_class = feedback.OfflineHTMLExporter
 c.HTMLExporter.embed_images = True
+
+# `nbgrader export` and `make grade` write grades.csv quoted, with no cell a spreadsheet runs as a formula
+c.ExportApp.plugin_class = export.SpreadsheetSafeCsvExportPlugin
+
+# One hand-in's grading job under `make grade`: a worker process with a wall-clock
+# budget and a memory ceiling (coursetools/workers.py). Execution and recheck
+# have budgets of their own within it, so a slow hand-in keeps its points
+c.HandInJob.wall_budget = 300
+c.HandInJob.memory_limit = 4 * 1024**3
+c.GradingExecute.total_timeout = 120
+c.Recheck.timeout = 150
 
 # Kernels started by nbgrader's own Execute (`nbgrader validate`) also talk over
 # Unix sockets, in a folder private to this process: the sandbox has no network.

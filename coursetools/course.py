@@ -43,11 +43,16 @@ def gradebook_url(root: Path) -> str:
 
 
 def submitted_students(root: Path) -> list[str]:
-    """Every student folder under submitted/, hand-in or not, sorted."""
+    """Every student folder under submitted/, hand-in or not, sorted.
+
+    A link in place of a folder is listed too, without following it: intake
+    gives it a status of its own rather than grading what it points to.
+    """
     submitted = root / "submitted"
     if not submitted.is_dir():
         return []
-    return sorted(p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p.name for p in submitted.iterdir()
+                  if (p.is_symlink() or p.is_dir()) and not p.name.startswith("."))
 
 
 def copy_course(destination: Path, keep_students=None) -> Path:

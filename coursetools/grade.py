@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.exc import SAWarning
 
 from coursetools import course, intake, notebooks, pipeline, report
+from coursetools.engine.handin import shown_name
 
 
 # How much of nbgrader's log to show for a hand-in that could not be graded
@@ -49,8 +50,9 @@ def main(argv=None) -> int:
 
     for outcome in outcomes:
         if outcome.status == intake.NOT_GRADED:
-            tail = "\n".join(outcome.log.strip().splitlines()[-LOG_LINES:])
-            print(f"--- end of nbgrader's log for {outcome.student} ---\n{tail}\n", file=sys.stderr)
+            # the log can quote a hand-in's code or errors: printed line by line, without control characters
+            tail = "\n".join(report.clean_note(line) for line in outcome.log.strip().splitlines()[-LOG_LINES:])
+            print(f"--- end of nbgrader's log for {shown_name(outcome.student)} ---\n{tail}\n", file=sys.stderr)
 
     points = notebooks.test_points(notebooks.read(course.release_notebook(root)))
     rows = report.read_scores(root, outcomes)
@@ -61,7 +63,7 @@ def main(argv=None) -> int:
           f"feedback in {root / 'feedback'}")
     ungraded = [row.student for row in rows if not row.graded]
     if ungraded:
-        print(f"Not graded: {', '.join(ungraded)}. The notes under the table say why and what to ask for; "
+        print(f"Not graded: {', '.join(map(shown_name, ungraded))}. The notes under the table say why and what to ask for; "
               f"replace those hand-ins in submitted/ and rerun `make grade`.", file=sys.stderr)
         return 1
     return 0

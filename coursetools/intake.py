@@ -2,20 +2,27 @@
 
 nbgrader grades `submitted/<student>/<assignment>/<notebook>.ipynb` by its
 exact name and silently skips anything else. Intake finds the notebook a
-student meant to hand in, names every problem it cannot repair, and copies
+student meant to hand in, names every problem it cannot repair, and writes
 the gradable ones into a staging folder. nbgrader reads only the staged copy,
 so nothing under submitted/ is ever changed, and a renamed notebook is graded
 instead of skipped.
+
+A hand-in is data: its folder name is checked before it is used as an id,
+and its files are read only as regular files, never through a link, and
+only up to a size (`coursetools.engine.handin`). The staged notebook is
+written from what was parsed, never copied.
 """
 
 import json
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from coursetools import course, notebooks
+from coursetools.engine import handin
 
 # Statuses a hand-in can end with; the export and the summary use these words
 GRADED = "graded"
@@ -29,6 +36,12 @@ TIMED_OUT = "timed out"
 KERNEL_DIED = "kernel died"
 # Graded, but a check passed in the kernel and failed the recheck: flagged in the formgrader
 NEEDS_REVIEW = "needs review"
+# Never graded: the folder name cannot be a student id, or the hand-in holds links, devices or pipes
+INVALID_ID = "invalid student id"
+REFUSED = "refused"
+TOO_LARGE = "too large"
+# The hand-in's grading job ran past its wall-clock budget or memory ceiling and was stopped
+STOPPED = "grading stopped"
 
 STAGING = Path(".grading") / "submitted"
 
@@ -44,61 +57,136 @@ class Intake:
     status: str
     notes: list[str] = field(default_factory=list)
     notebook: Path | None = None  # the file that will be graded, when there is one
+    nb: nbformat.NotebookNode | None = None  # its content, parsed from the bytes read once
 
     @property
     def gradable(self) -> bool:
-        return self.notebook is not None
+        return self.nb is not None
+
+
+def plain_files(folder: Path) -> dict[str, int]:
+    """Names and modes of the entries of a folder, links not followed."""
+    return {entry.name: entry.stat(follow_symlinks=False).st_mode for entry in folder.iterdir()} \
+        if folder.is_dir() else {}
 
 
 def find_notebook(folder: Path) -> tuple[Path | None, list[str]]:
     """The notebook the student handed in, and notes on how it was found."""
     expected = folder / f"{course.NOTEBOOK}.ipynb"
-    if expected.is_file():
+    entries = plain_files(folder)
+    if expected.name in entries:
         return expected, []
-    candidates = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+    candidates = sorted(folder / name for name, mode in entries.items()
+                        if name.endswith(".ipynb") and stat.S_ISREG(mode))
     copies = [p for p in candidates if p.stem.startswith(f"{course.NOTEBOOK}-Copy")]
     if copies:
-        return copies[0], [f"graded {copies[0].name}, a copy of {expected.name}"]
+        return copies[0], [f"graded {handin.shown_name(copies[0].name)}, a copy of {expected.name}"]
     if len(candidates) == 1:
-        return candidates[0], [f"graded {candidates[0].name}, the only notebook handed in, as {expected.name}"]
+        return candidates[0], [f"graded {handin.shown_name(candidates[0].name)}, the only notebook handed in, "
+                               f"as {expected.name}"]
     if candidates:
-        names = ", ".join(p.name for p in candidates)
+        names = ", ".join(handin.shown_name(p.name) for p in candidates)
         return None, [f"{len(candidates)} notebooks ({names}) and none named {expected.name}: "
                       f"ask the student which one to grade and rename it to {expected.name}"]
     return None, [f"no notebook in submitted/{folder.parent.name}/{folder.name}: expected {expected.name}"]
 
 
-def problem_with(path: Path, release_ids: set[str]) -> str:
-    """Why this file cannot be graded as this assignment's notebook; empty if it can."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+class Unreadable(ValueError):
+    """The bytes are not a notebook; the message names the problem, never the content."""
+
+
+def decode(data: bytes, name: str, notes: list[str]) -> str:
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
+    if bad:
+        notes.append(f"{name}: {bad} byte(s) that are not UTF-8 text replaced before grading")
+    return text
+
+
+def parse(text: str, name: str):
+    """A notebook from its text; the error says where it is broken, and quotes nothing of it."""
     if not text.strip():
-        return f"{path.name} is empty: ask the student to save the notebook and hand it in again"
+        raise Unreadable(f"{name} is empty: ask the student to save the notebook and hand it in again")
     try:
-        nb = nbformat.reads(text, as_version=4)
-    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
-        return f"{path.name} is not valid notebook JSON ({str(error).splitlines()[0][:80]}): ask for a fresh copy"
+        json.loads(text)
+    except RecursionError:
+        raise Unreadable(f"{name} nests too deeply to be a notebook: ask for a fresh copy") from None
+    except json.JSONDecodeError as error:
+        raise Unreadable(f"{name} is not valid notebook JSON (line {error.lineno}, column {error.colno}): "
+                         "ask for a fresh copy") from None
+    try:
+        return nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises many kinds for malformed notebooks
-        return f"{path.name} is not a readable notebook ({type(error).__name__}): ask for a fresh copy"
-    ids = {notebooks.nbgrader_meta(c).get("grade_id") for c in nb.get("cells", [])}
+        raise Unreadable(f"{name} is not a readable notebook ({type(error).__name__}): ask for a fresh copy") from None
+
+
+CELL_TYPES = ("code", "markdown", "raw")
+
+
+def coerce_cells(nb, name: str) -> list[str]:
+    """Make the structure safe to grade: what cannot be a cell is refused, odd metadata dropped.
+
+    Editors write valid notebooks; anything else was edited by hand, and a
+    malformed field must cost this hand-in a note, never stop the grader.
+    """
+    repairs = []
+    if not isinstance(nb.get("cells"), list) or not all(
+            isinstance(c, dict) and c.get("cell_type") in CELL_TYPES for c in nb.cells):
+        raise Unreadable(f"{name} has cells that are not notebook cells: ask for a fresh copy")
+    handin.check_cells(nb)
+    for index, cell in enumerate(nb.cells, start=1):
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(str(part) for part in cell["source"])
+        elif not isinstance(cell.get("source"), str):
+            cell["source"] = ""
+            repairs.append(f"cell {index}: a source that was not text emptied")
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = nbformat.NotebookNode()
+        if "nbgrader" in cell.metadata and not isinstance(cell.metadata["nbgrader"], dict):
+            del cell.metadata["nbgrader"]
+            repairs.append(f"cell {index}: nbgrader marks that were not valid removed")
+        if cell.cell_type == "code" and not isinstance(cell.get("outputs"), list):
+            cell["outputs"] = []
+    if not isinstance(nb.get("metadata"), dict):
+        nb["metadata"] = nbformat.NotebookNode()
+    return repairs
+
+
+def read_notebook(notebook: Path, release_ids: set[str], notes: list[str]):
+    """Read, parse and check a hand-in's notebook; raise `Unreadable` or `handin.Refused`."""
+    name = handin.shown_name(notebook.name)
+    nb = parse(decode(handin.read_regular_file(notebook), name, notes), name)
+    notes.extend(coerce_cells(nb, name))
+    ids = {notebooks.grade_id(c) for c in nb.cells}
     if release_ids and not ids & release_ids:
-        return f"{path.name} has none of this assignment's cells: probably another assignment's notebook"
-    return ""
+        raise Unreadable(f"{name} has none of this assignment's cells: probably another assignment's notebook")
+    return nb
 
 
 def inspect(root: Path, student: str, release_ids: set[str]) -> Intake:
+    if handin.student_id_problem(student):
+        return Intake(student, INVALID_ID, [handin.rename_advice(student)])
+    try:
+        handin.check_folder(root / "submitted" / student)
+    except handin.Refused as reason:
+        return Intake(student, TOO_LARGE if isinstance(reason, handin.TooLarge) else REFUSED, [str(reason)])
     folder = root / "submitted" / student / course.ASSIGNMENT
     notebook, notes = find_notebook(folder) if folder.is_dir() else (
         None, [f"no {course.ASSIGNMENT}/ folder in submitted/{student}"])
     if notebook is None:
         return Intake(student, MISSING, notes)
-    problem = problem_with(notebook, release_ids)
-    if problem:
-        status = WRONG_NOTEBOOK if "another assignment" in problem else INVALID
-        return Intake(student, status, [*notes, problem])
-    extras = sorted(p.name for p in folder.iterdir() if p != notebook and not p.name.startswith("."))
+    try:
+        nb = read_notebook(notebook, release_ids, notes)
+    except handin.Refused as reason:
+        return Intake(student, TOO_LARGE if isinstance(reason, handin.TooLarge) else REFUSED, [*notes, str(reason)])
+    except Unreadable as problem:
+        status = WRONG_NOTEBOOK if "another assignment" in str(problem) else INVALID
+        return Intake(student, status, [*notes, str(problem)])
+    extras = sorted(handin.shown_name(name) for name in plain_files(folder)
+                    if name != notebook.name and not name.startswith("."))
     if extras:
         notes.append(f"extra files ignored: {', '.join(extras)}")
-    return Intake(student, RENAMED if notebook.name != f"{course.NOTEBOOK}.ipynb" else GRADED, notes, notebook)
+    return Intake(student, RENAMED if notebook.name != f"{course.NOTEBOOK}.ipynb" else GRADED, notes, notebook, nb)
 
 
 def restore_course_cells(nb, release) -> list[str]:
@@ -162,7 +250,7 @@ def stage(root: Path, intake: Intake, release) -> None:
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
-    nb = notebooks.read(intake.notebook)
+    nb = intake.nb
     repairs = restore_course_cells(nb, release)
     if repairs:
         intake.status = TAMPERED

@@ -12,6 +12,8 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from coursetools import course, intake, notebooks
+from coursetools.engine.export import spreadsheet_safe
+from coursetools.engine.handin import shown_name
 
 SCORES_CSV = "scores.csv"
 
@@ -91,12 +93,12 @@ def format_table(rows: list[StudentScores], points: dict[str, float]) -> str:
     for row in rows:
         scores = [format_number(row.exercise(e)) for e in maxima] + [format_number(row.total)] if row.graded \
             else ["-"] * (len(maxima) + 1)
-        body.append([row.student, *scores, row.status])
+        body.append([shown_name(row.student), *scores, row.status])  # a name can never start a line of its own
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
                        for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in [header, *body]]
     lines.insert(1, "-" * len(lines[0]))
-    notes = [f"  {row.student}: {note}" for row in rows for note in row.notes]
+    notes = [f"  {shown_name(row.student)}: {note}" for row in rows for note in row.notes]
     return "\n".join(lines + (["", "notes:", *notes] if notes else []))
 
 
@@ -106,7 +108,7 @@ def summary(rows: list[StudentScores]) -> str:
     flagged = [row.student for row in rows if row.review]
     if flagged:
         text += (f"; {len(flagged)} flagged for review in the formgrader "
-                 f"(a check passed in the notebook but not the recheck): {', '.join(flagged)}")
+                 f"(a check passed in the notebook but not the recheck): {', '.join(map(shown_name, flagged))}")
     return text
 
 
@@ -121,6 +123,6 @@ def write_scores_csv(rows: list[StudentScores], points: dict[str, float], destin
         for row in rows:
             scores = [format_number(row.cells.get(check, 0.0)) for check in points] + [format_number(row.total)] \
                 if row.graded else [""] * (len(points) + 1)
-            writer.writerow([row.student, row.status, *scores, format_number(sum(points.values())),
-                             "; ".join(row.notes)])
+            writer.writerow([spreadsheet_safe(row.student), row.status, *scores, format_number(sum(points.values())),
+                             spreadsheet_safe("; ".join(row.notes))])
     return destination

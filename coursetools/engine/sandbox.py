@@ -151,4 +151,7 @@ def hand_over(folder: Path) -> None:
 def apply_limits() -> None:
     """Resource limits for the process about to become the sandbox (a `preexec_fn`)."""
     for limit, value in LIMITS.items():  # NPROC counts once the code runs as `nobody`
+        _, hard = resource.getrlimit(limit)
+        if hard != resource.RLIM_INFINITY:  # under a grading job's own ceiling: never ask for more
+            value = min(value, hard)
         resource.setrlimit(limit, (value, value))

@@ -1,0 +1,150 @@
+"""Grade one hand-in: intake, autograde, feedback. The job a grading worker runs for each student.
+
+A worker is a process of its own (`coursetools.workers` starts it as
+`python -m coursetools.handin_job --root DIR`). It reads one student id per
+line on stdin and answers each with one JSON line: the student's status,
+notes and nbgrader's log. Whatever goes wrong in a job, in intake, the
+sandboxed kernel, the recheck or the feedback, becomes that student's
+`grading failed` status with the error in the notes, and any scores it had
+are removed, so the table and both CSVs agree on it. The worker then takes
+the next student; the batch never stops for one hand-in.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import traceback
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from nbgrader.api import MissingEntry
+from nbgrader.apps import NbGraderAPI
+from sqlalchemy.exc import SAWarning
+
+from coursetools import course, intake, notebooks
+from coursetools.engine import execute, recheck
+
+
+@dataclass
+class StudentOutcome:
+    student: str
+    status: str  # one of the statuses in coursetools.intake
+    notes: list[str] = field(default_factory=list)  # what was repaired or went wrong, for the instructor
+    log: str = ""  # nbgrader's own log of this student's grading
+
+    @property
+    def graded(self) -> bool:
+        return intake.is_graded(self.status)
+
+
+# How a stopped execution shows in the status, and what the note tells the instructor
+STOPPED = {
+    execute.TIMEOUT: (intake.TIMED_OUT, "a cell ran past the time limit; points up to it kept, later checks not run"),
+    execute.KERNEL_DIED: (intake.KERNEL_DIED, "the kernel died; points up to it kept, later checks not run"),
+}
+
+
+REPORTED_ERROR = re.compile(r"\s*[\w.]+(Error|Exception|Exit|Refused|TooLarge): ")
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no details given"
+
+
+def failure_reason(result: dict) -> str:
+    """The most specific error nbgrader logged, rather than its generic closing line."""
+    errors = [line.strip() for line in (result.get("log") or "").splitlines()
+              if REPORTED_ERROR.match(line) and "NbGraderException" not in line]
+    return errors[-1] if errors else last_line(result.get("error") or result.get("log"))
+
+
+def forget_previous_grading(api: NbGraderAPI, root: Path, student: str) -> None:
+    """A hand-in that cannot be graded now must not show the scores of an earlier run."""
+    with api.gradebook as gradebook:
+        try:
+            gradebook.remove_submission(course.ASSIGNMENT, student)
+        except MissingEntry:
+            pass
+    for folder in (course.autograded_notebook(root, student).parent, course.feedback_file(root, student).parent):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def autograde(api: NbGraderAPI, root: Path, received: intake.Intake, release) -> StudentOutcome:
+    intake.stage(root, received, release)
+    result = api.autograde(course.ASSIGNMENT, received.student, force=True, create=True)
+    log = result.get("log") or ""
+    if not result["success"]:
+        return StudentOutcome(received.student, intake.NOT_GRADED, [*received.notes, failure_reason(result)],
+                              log or result.get("error") or "")
+    graded_nb = notebooks.read(course.autograded_notebook(root, received.student))
+    notes = [*received.notes, *recheck.instructor_notes(graded_nb)]
+    stopped = execute.stop_reason(graded_nb)
+    if stopped:
+        status, why = STOPPED[stopped]
+        return StudentOutcome(received.student, status, [*notes, why], log)
+    return StudentOutcome(received.student, received.status, notes, log)
+
+
+def write_feedback(api: NbGraderAPI, outcome: StudentOutcome) -> StudentOutcome:
+    result = api.generate_feedback(course.ASSIGNMENT, outcome.student, force=True)
+    if result["success"]:
+        return outcome
+    return StudentOutcome(outcome.student, intake.NOT_GRADED,
+                          [*outcome.notes, f"feedback could not be written: {failure_reason(result)}"],
+                          outcome.log + (result.get("log") or result.get("error") or ""))
+
+
+def grade_one(api: NbGraderAPI, root: Path, student: str, release, release_ids: set[str]) -> StudentOutcome:
+    """Everything for one student; any failure is theirs alone, with no stale scores left behind."""
+    try:
+        received = intake.inspect(root, student, release_ids)
+        if not received.gradable:
+            outcome = StudentOutcome(student, received.status, received.notes)
+        else:
+            outcome = autograde(api, root, received, release)
+            if outcome.graded:
+                outcome = write_feedback(api, outcome)
+    except Exception as error:  # noqa: BLE001 (a bug or an odd hand-in: this student's status, never the batch's)
+        outcome = StudentOutcome(student, intake.NOT_GRADED,
+                                 [f"grading failed: {type(error).__name__}: {error}"], traceback.format_exc())
+    if not outcome.graded:
+        forget_previous_grading(api, root, student)
+    return outcome
+
+
+def serve(root: Path, sandboxed: bool, requests, answers) -> None:
+    """Grade each student named on `requests`, answering on `answers`, until `requests` ends."""
+    from coursetools import pipeline  # the course-level steps; imported here to keep start-up order clear
+
+    with pipeline.inside(root):
+        api = pipeline.open_api(root, sandboxed, check=False)
+        release = notebooks.read(course.release_notebook(root))
+        release_ids = notebooks.grade_ids(release)
+        for line in requests:
+            student = json.loads(line)
+            outcome = grade_one(api, root, student, release, release_ids)
+            answers.write(json.dumps(asdict(outcome)) + "\n")
+            answers.flush()
+
+
+def main(argv=None) -> int:
+    warnings.filterwarnings("ignore", category=SAWarning)  # see coursetools.grade
+    parser = argparse.ArgumentParser(prog="python -m coursetools.handin_job", description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--no-sandbox", dest="sandboxed", action="store_false")
+    args = parser.parse_args(argv)
+    # Answers go on the original stdout; anything else printed, by Python or a library, goes to stderr
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    serve(args.root.resolve(), args.sandboxed, sys.stdin, answers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
