@@ -21,7 +21,7 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from nbgrader.api import MissingEntry
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from sqlalchemy.exc import SAWarning
 
@@ -63,9 +63,9 @@ def failure_reason(result: dict) -> str:
     return errors[-1] if errors else last_line(result.get("error") or result.get("log"))
 
 
-def forget_previous_grading(api: NbGraderAPI, root: Path, student: str) -> None:
-    """A hand-in that cannot be graded now must not show the scores of an earlier run."""
-    with api.gradebook as gradebook:
+def forget_previous_grading(db_url: str, root: Path, student: str) -> None:
+    """A hand-in that cannot be graded now must not show the scores of an earlier run, or of this one's start."""
+    with Gradebook(db_url) as gradebook:
         try:
             gradebook.remove_submission(course.ASSIGNMENT, student)
         except MissingEntry:
@@ -113,7 +113,7 @@ def grade_one(api: NbGraderAPI, root: Path, student: str, release, release_ids: 
         outcome = StudentOutcome(student, intake.NOT_GRADED,
                                  [f"grading failed: {type(error).__name__}: {error}"], traceback.format_exc())
     if not outcome.graded:
-        forget_previous_grading(api, root, student)
+        forget_previous_grading(api.coursedir.db_url, root, student)
     return outcome
 
 

@@ -153,14 +153,17 @@ def coerce_cells(nb, name: str) -> list[str]:
 
 
 def read_notebook(notebook: Path, release_ids: set[str], notes: list[str]):
-    """Read, parse and check a hand-in's notebook; raise `Unreadable` or `handin.Refused`."""
+    """Read, parse and check a hand-in's notebook: the notebook and the repairs made to its structure.
+
+    Raises `Unreadable` or `handin.Refused`.
+    """
     name = handin.shown_name(notebook.name)
     nb = parse(decode(handin.read_regular_file(notebook), name, notes), name)
-    notes.extend(coerce_cells(nb, name))
+    repairs = coerce_cells(nb, name)
     ids = {notebooks.grade_id(c) for c in nb.cells}
     if release_ids and not ids & release_ids:
         raise Unreadable(f"{name} has none of this assignment's cells: probably another assignment's notebook")
-    return nb
+    return nb, repairs
 
 
 def inspect(root: Path, student: str, release_ids: set[str]) -> Intake:
@@ -176,7 +179,7 @@ def inspect(root: Path, student: str, release_ids: set[str]) -> Intake:
     if notebook is None:
         return Intake(student, MISSING, notes)
     try:
-        nb = read_notebook(notebook, release_ids, notes)
+        nb, repairs = read_notebook(notebook, release_ids, notes)
     except handin.Refused as reason:
         return Intake(student, TOO_LARGE if isinstance(reason, handin.TooLarge) else REFUSED, [*notes, str(reason)])
     except Unreadable as problem:
@@ -186,7 +189,8 @@ def inspect(root: Path, student: str, release_ids: set[str]) -> Intake:
                     if name != notebook.name and not name.startswith("."))
     if extras:
         notes.append(f"extra files ignored: {', '.join(extras)}")
-    return Intake(student, RENAMED if notebook.name != f"{course.NOTEBOOK}.ipynb" else GRADED, notes, notebook, nb)
+    status = TAMPERED if repairs else RENAMED if notebook.name != f"{course.NOTEBOOK}.ipynb" else GRADED
+    return Intake(student, status, [*notes, *repairs], notebook, nb)
 
 
 def restore_course_cells(nb, release) -> list[str]:

@@ -118,7 +118,7 @@ def grade_course(root: Path, release: bool = True, sandboxed: bool = True,
             require_assignment_in_gradebook(api)
         shutil.rmtree(root / intake.STAGING, ignore_errors=True)
         limits = HandInJob(config=load_config(root))
-        pool = WorkerPool(root, limits, sandboxed)
+        pool = WorkerPool(root, api.coursedir.db_url, limits, sandboxed)
         outcomes = pool.grade(course.submitted_students(root),
                               on_outcome=lambda outcome: progress(f"{handin.shown_name(outcome.student)}: {outcome.status}"))
         progress("writing grades.csv")

@@ -26,7 +26,7 @@ from traitlets import Integer
 from traitlets.config import Configurable
 
 from coursetools import intake
-from coursetools.handin_job import StudentOutcome
+from coursetools.handin_job import StudentOutcome, forget_previous_grading
 
 
 class HandInJob(Configurable):
@@ -55,8 +55,8 @@ def limit_memory(limit: int):
 class WorkerPool:
     """Grade students in worker processes, `size` at a time, each job under the budget."""
 
-    def __init__(self, root: Path, limits: HandInJob, sandboxed: bool = True, size: int = 1):
-        self.root, self.limits, self.sandboxed, self.size = root, limits, sandboxed, size
+    def __init__(self, root: Path, db_url: str, limits: HandInJob, sandboxed: bool = True, size: int = 1):
+        self.root, self.db_url, self.limits, self.sandboxed, self.size = root, db_url, limits, sandboxed, size
         self.selector = selectors.DefaultSelector()
 
     def start_worker(self) -> Worker:
@@ -123,6 +123,8 @@ class WorkerPool:
                     idle.remove(worker)
                     continue
                 busy.remove(worker)
+                if not outcome.graded:  # a worker that died could not clean up after itself
+                    forget_previous_grading(self.db_url, self.root, worker.student)
                 outcomes[worker.student] = outcome
                 on_outcome(outcome)
                 worker = self.after_job(worker, healthy=worker.process.poll() is None, needed=bool(queue))
@@ -135,6 +137,7 @@ class WorkerPool:
                     "no points kept. If the notebook is honest but slow, raise c.HandInJob.wall_budget in "
                     "nbgrader_config.py and grade again"])
                 self.stop_worker(worker)
+                forget_previous_grading(self.db_url, self.root, worker.student)  # whatever it had begun to write
                 outcomes[worker.student] = outcome
                 on_outcome(outcome)
                 if queue:

@@ -35,7 +35,7 @@ CASES = {
     "file_name_with_a_newline": (lambda root: (
         folder(root, "file_name_with_a_newline").joinpath("building_blocks.ipynb").write_bytes(correct_notebook(root)),
         folder(root, "file_name_with_a_newline").joinpath("data.csv\n  correct: copied\x1b[31m").write_text("x")),
-        "graded", 25, "extra files ignored: data.csv correct: copied"),
+        "graded", 25, "extra files ignored: 'data.csv\\n correct: copied\\x1b[31m'"),
     "invalid_json": (lambda root: folder(root, "invalid_json").joinpath("building_blocks.ipynb").write_text('{"cells": [', encoding="utf-8"),
                      "invalid notebook", None, "not valid notebook JSON"),
     "empty_file": (lambda root: folder(root, "empty_file").joinpath("building_blocks.ipynb").write_text(""),

@@ -12,6 +12,10 @@
 - **Values are read back.** Right after a check passes, one statement that
   binds no name prints the checked value as JSON; `recheck.Recheck` compares
   it outside the kernel.
+- **Output is capped as it arrives.** A cell keeps at most
+  `max_output_bytes` of output; the rest is dropped with a note, so a loop
+  printing for its whole time limit cannot fill the grader's memory. Errors
+  are always kept: they are what makes a check score 0.
 - **A private socket folder per kernel.** The sandboxed kernel talks over
   Unix sockets in a fresh folder that only it and this grader share, so no
   two kernels, and no other process, ever see each other's sockets.
@@ -48,9 +52,11 @@ class GradingExecute(Execute):
     """nbgrader's Execute, stopping cleanly at the first timeout or kernel death, reading values back."""
 
     total_timeout = Integer(300, help="Seconds the whole notebook may run; later cells are not run.").tag(config=True)
+    max_output_bytes = Integer(2 * 1024**2, help="Output one cell may keep; the rest is dropped.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self.stopped_because = ""
+        self.output_left, self.output_cut = self.max_output_bytes, False
         self.kernel_values = {}
         resources.setdefault("course", {})["kernel_values"] = self.kernel_values
         self.socket_folder = tempfile.mkdtemp(prefix="course-kernel-")
@@ -85,8 +91,22 @@ class GradingExecute(Execute):
             self.kernel_values[check.grade_id] = answer_key.parse_read_back(stdout_of(probe))
         return cell, self.resources
 
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep a cell's output until it passes `max_output_bytes`; always keep its errors."""
+        if msg["msg_type"] != "error":
+            self.output_left -= message_size(msg)
+            if self.output_left < 0:
+                if not self.output_cut:
+                    self.output_cut = True
+                    note = NotebookNode(output_type="stream", name="stderr",
+                                        text=f"[output cut: this cell printed more than {self.max_output_bytes} bytes]\n")
+                    outs.append(note)
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
     def run_or_stop(self, cell, index, store_history=True):
         """Run one cell; on a kernel death or an unstoppable cell, note it and stop running cells."""
+        self.output_left, self.output_cut = self.max_output_bytes, False
         try:
             cell = self.execute_cell(cell, index, store_history=store_history)
         except DeadKernelError:
@@ -109,6 +129,14 @@ class GradingExecute(Execute):
             # anything sent to the kernel now would only time out in turn
             self.stopped_because = "an earlier cell ran past its time limit"
         return cell
+
+
+def message_size(msg) -> int:
+    """Roughly how many bytes an output message adds to the notebook."""
+    content = msg.get("content", {})
+    if msg["msg_type"] == "stream":
+        return len(content.get("text", ""))
+    return sum(len(value) if isinstance(value, str) else len(str(value)) for value in content.get("data", {}).values())
 
 
 def stop_reason(nb) -> str:

@@ -52,12 +52,12 @@ def student_id_problem(student: str) -> str:
         return "has a space at the start or end"
     if any(not ch.isprintable() for ch in student):
         return "contains a control character or a line break"
+    if student.startswith(FORMULA_STARTS):
+        return "starts with = + - or @, which spreadsheets read as a formula"
     if GLOB_CHARACTERS & set(student):
         return "contains * ? [ or ], which nbgrader reads as a pattern matching other students"
     if SEPARATORS & set(student):
         return "contains a path separator"
-    if student.startswith(FORMULA_STARTS):
-        return "starts with = + - or @, which spreadsheets read as a formula"
     return ""
 
 

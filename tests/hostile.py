@@ -1,0 +1,238 @@
+"""Hostile hand-ins, each named after its attack, with the exact status and score it must end with.
+
+Each entry lays its hand-in down in a course copy: a notebook built from
+the release (most carry every correct answer too, so any points the trick
+gained would show), or a folder that is not what it claims to be. `Place`
+gives the paths an attack may aim at: files outside the course that must
+never be read, shown, chowned or changed, and the course's own secrets.
+"""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from coursetools import course, notebooks
+
+from corpus_tools import CORRECT, Submission, add_cell, build, chain
+
+
+@dataclass(frozen=True)
+class Place:
+    root: Path  # the course copy being graded
+    outside: Path  # a folder outside the course with the files below
+    secret: Path  # root-only, holds SECRET
+    decoy: Path  # world-readable, holds SECRET too
+    release: object  # the release notebook
+
+
+SECRET = "planted-secret-5f1c0e"
+
+
+@dataclass(frozen=True)
+class Attack:
+    lay: object  # function(place, name) that puts the hand-in under submitted/name
+    status: str
+    total: float | None  # None: never graded, so no score at all
+    note: str = ""  # a phrase the instructor's note must contain
+
+
+def folder(place: Place, name: str) -> Path:
+    path = place.root / "submitted" / name / course.ASSIGNMENT
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def notebook_path(place: Place, name: str) -> Path:
+    return folder(place, name) / f"{course.NOTEBOOK}.ipynb"
+
+
+def correct_with(*changes):
+    """Every correct answer, plus the attack's cells."""
+    def lay(place: Place, name: str) -> None:
+        notebooks.write(build(place.release, Submission(CORRECT, change=chain(*changes))), notebook_path(place, name))
+    return lay
+
+
+def add_markdown(source, after="e1_output"):
+    def change(nb):
+        index = next(i for i, c in enumerate(nb.cells) if notebooks.grade_id(c) == after)
+        nb.cells.insert(index + 1, notebooks.nbformat.v4.new_markdown_cell(source))
+    return change
+
+
+def link(target_of):
+    """The hand-in's notebook is a link to a file the student chose."""
+    def lay(place: Place, name: str) -> None:
+        os.symlink(target_of(place), notebook_path(place, name))
+    return lay
+
+
+def link_folder(target_of, level="assignment"):
+    def lay(place: Place, name: str) -> None:
+        student = place.root / "submitted" / name
+        if level == "student":
+            os.symlink(target_of(place), student)
+        else:
+            student.mkdir(parents=True)
+            os.symlink(target_of(place), student / course.ASSIGNMENT)
+    return lay
+
+
+def correct_beside(extra):
+    """A correct notebook with something else in its folder."""
+    def lay(place: Place, name: str) -> None:
+        correct_with()(place, name)
+        extra(place, folder(place, name))
+    return lay
+
+
+def raw_notebook(make_text):
+    def lay(place: Place, name: str) -> None:
+        notebook_path(place, name).write_bytes(make_text(place))
+    return lay
+
+
+def correct_text(place: Place) -> str:
+    return notebooks.nbformat.writes(build(place.release, Submission(CORRECT)))
+
+
+def with_invalid_utf8(place: Place) -> bytes:
+    text = correct_text(place)
+    marker = "Exercise 1"
+    at = text.index(marker)
+    return text[:at].encode() + b"\xff" + text[at:].encode()
+
+
+def with_nbgrader_metadata_one(place: Place) -> bytes:
+    nb = json.loads(correct_text(place))
+    extra = {"cell_type": "code", "execution_count": None, "id": "odd-meta", "outputs": [],
+             "metadata": {"nbgrader": 1}, "source": "print('hello')"}
+    nb["cells"].insert(3, extra)
+    return json.dumps(nb).encode()
+
+
+def oversized(place: Place) -> bytes:
+    nb = json.loads(correct_text(place))
+    padding = "x" * (21 * 1024**2)
+    nb["cells"][0]["metadata"]["padding"] = padding
+    return json.dumps(nb).encode()
+
+
+def many_cells(place: Place) -> bytes:
+    nb = json.loads(correct_text(place))
+    nb["cells"] += [{"cell_type": "markdown", "id": f"m{i}", "metadata": {}, "source": "."} for i in range(20_000)]
+    return json.dumps(nb).encode()
+
+
+def deeply_nested(place: Place) -> bytes:
+    return b'{"cells": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+
+
+def fifo(place: Place, where: Path) -> None:
+    os.mkfifo(where / "data.csv")
+
+
+LONG_SUM = "total = " + " + ".join(["1"] * 3000) + "\nprint(total)"
+# The kernel prints every cell it runs, hidden checks included, into the outputs
+ECHO_CELLS = ("def echo(info):\n    print(info.raw_cell)\n"
+              "get_ipython().events.register('pre_run_cell', echo)")
+PRINT_IN = "print(In)"
+# Links planted where the kernel works and where its sockets live, aimed at the grader's files
+PLANT_LINKS = """import os, glob
+from ipykernel.connect import get_connection_file
+targets = ["{secret}", "{decoy}", "/etc/shadow", "/dev/zero", "/", "{root}/gradebook.db",
+           "{root}/source/building_blocks/building_blocks.ipynb"]
+for folder in (os.getcwd(), os.path.dirname(get_connection_file())):
+    for i, target in enumerate(targets):
+        for name in (f"leak{{i}}.png", f"kernel-{{i}}.json", f"zz{{i}}"):
+            try:
+                os.symlink(target, os.path.join(folder, name))
+            except OSError:
+                pass
+try:
+    os.mkfifo("pipe")
+except OSError:
+    pass
+"""
+SHOW_PLANTED = "![secret](leak0.png) ![gradebook](leak5.png) ![source](../../../source/building_blocks/figures/x.png)"
+FILL_DISK = """written = 0
+try:
+    for i in range(25):
+        with open(f"big{i}.bin", "wb") as handle:
+            handle.write(b"0" * (60 * 1024**2))
+        written += 1
+except OSError:
+    pass
+print(written, "files written")"""
+SCRIPTS_MARKDOWN = ('<script>document.title="owned"</script>\n\n<img src=x onerror="alert(1)">\n\n'
+                    '[click](javascript:alert(1)) <a href="javascript:alert(2)">here</a>\n\n'
+                    '<svg onload="alert(3)"></svg> <iframe src="https://example.org"></iframe>')
+SCRIPTS_OUTPUT = ("from IPython.display import HTML, Javascript, display\n"
+                  "display(HTML('<script>alert(4)</script><b onmouseover=\"alert(5)\">bold</b>'))\n"
+                  "display(Javascript('alert(6)'))\n"
+                  "display({'image/png': '\"><script>alert(7)</script>', 'text/plain': 'x'}, raw=True)")
+FLOOD_OUTPUT = "for i in range(400_000):\n    print('x' * 250)"  # 100 MB of output
+SLOW_CELLS = "import time\ntime.sleep(6)"
+
+
+def slow_hand_in(place: Place, name: str) -> None:
+    # four slow cells after Exercise 2: the notebook's time runs out before Exercises 3 and 4
+    changes = [add_cell(SLOW_CELLS, after="e2_outputs") for _ in range(4)]
+    correct_with(*changes)(place, name)
+
+
+# Folder names that nbgrader would read as globs or that break spreadsheets and the table
+BAD_IDS = {
+    "[A-Z[]*": "contains * ? [ or ]",
+    "*": "contains * ? [ or ]",
+    "correct ": "a space at the start or end",
+    "=1+1": "starts with = + - or @",
+    "@SUM(9*9)": "starts with = + - or @",
+    "+cmd|' -C calc'!A0": "starts with = + - or @",
+    "forged\n  correct  5  9  6  5  25  graded": "control character or a line break",
+}
+
+ATTACKS = {
+    "link_to_source_notebook": Attack(link(lambda p: "../../../source/building_blocks/building_blocks.ipynb"),
+                                      "refused", None, "is a link"),
+    "link_to_another_student": Attack(link(lambda p: p.root / "submitted" / "correct" / "building_blocks"
+                                           / "building_blocks.ipynb"), "refused", None, "is a link"),
+    "link_to_root_only_file": Attack(link(lambda p: p.secret), "refused", None, "is a link"),
+    "link_to_passwd": Attack(link(lambda p: "/etc/passwd"), "refused", None, "is a link"),
+    "link_to_device": Attack(link(lambda p: "/dev/zero"), "refused", None, "is a link"),
+    "assignment_folder_link": Attack(link_folder(lambda p: "../../source/building_blocks"), "refused", None,
+                                     "is a link"),
+    "student_folder_link": Attack(link_folder(lambda p: p.root / "submitted" / "correct", level="student"),
+                                  "refused", None, "not a folder"),
+    "image_link_beside": Attack(correct_beside(lambda p, where: os.symlink(p.secret, where / "pic.png")),
+                                "refused", None, "is a link"),
+    "device_link_beside": Attack(correct_beside(lambda p, where: os.symlink("/dev/zero", where / "zero.png")),
+                                 "refused", None, "is a link"),
+    "fifo_beside": Attack(correct_beside(fifo), "refused", None, "is a pipe"),
+    "folder_link_beside": Attack(correct_beside(lambda p, where: os.symlink("/", where / "figures")),
+                                 "refused", None, "is a link"),
+    "oversized_notebook": Attack(raw_notebook(oversized), "too large", None, "over the 20 MB"),
+    "twenty_thousand_cells": Attack(raw_notebook(many_cells), "too large", None, "cells, over the"),
+    "deeply_nested_json": Attack(raw_notebook(deeply_nested), "invalid notebook", None, "nests too deeply"),
+    "nbgrader_metadata_one": Attack(raw_notebook(with_nbgrader_metadata_one), "tampered and restored", 25,
+                                    "nbgrader marks that were not valid removed"),
+    "invalid_utf8_byte": Attack(raw_notebook(with_invalid_utf8), "graded", 25, "not UTF-8 text replaced"),
+    # IPython itself fails to compile it and its kernel stops answering: a timeout, the points before it kept
+    "three_thousand_term_sum": Attack(correct_with(add_cell(LONG_SUM, after="e1_output")), "timed out", 5,
+                                      "points up to it kept"),
+    "missing_attachment": Attack(correct_with(add_markdown("![lost](attachment:nothing.png)")), "graded", 25),
+    "echo_cells_hook": Attack(correct_with(add_cell(ECHO_CELLS, after="e1_inputs_answer")), "graded", 25),
+    "print_in": Attack(correct_with(*(add_cell(PRINT_IN, after=check) for check in
+                                      ("e1_output", "e2_outputs", "e3_outputs", "e4_output"))), "graded", 25),
+    "plant_links_in_scratch_and_sockets": Attack(lambda p, n: correct_with(
+        add_cell(PLANT_LINKS.format(secret=p.secret, decoy=p.decoy, root=p.root), after="e1_output"),
+        add_markdown(SHOW_PLANTED, after="e1_output"))(p, n), "graded", 25),
+    "fill_the_disk": Attack(correct_with(add_cell(FILL_DISK, after="e1_output")), "graded", 25),
+    "scripts_in_feedback": Attack(correct_with(add_markdown(SCRIPTS_MARKDOWN),
+                                               add_cell(SCRIPTS_OUTPUT, after="e1_output")), "graded", 25),
+    "flood_output": Attack(correct_with(add_cell(FLOOD_OUTPUT, after="e1_output")), "graded", 25),
+    "slow_cells": Attack(slow_hand_in, "timed out", 14, "points up to it kept"),
+}
+for bad_id, reason in BAD_IDS.items():
+    ATTACKS[bad_id] = Attack(correct_with(), "invalid student id", None, reason)

@@ -1,0 +1,301 @@
+"""Hostile hand-ins win nothing, read nothing, change nothing, and never stop the batch.
+
+Every attack in tests/hostile.py is graded in one `make grade` run next to
+the demo students and honest hand-ins named to come after the attackers,
+as root when the suite runs as root. Then: each attack's exact status and
+score; every honest student's full score; no secret, hidden test, solution
+or gradebook byte anywhere a student or a spreadsheet could see it; no file
+outside the course changed; no feedback page that could run a script.
+"""
+
+import csv
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from coursetools import course, notebooks
+from coursetools.engine import handin
+
+from conftest import ROOT, copy_course, marked_lines, run_grade
+from corpus_tools import CORRECT, Submission, add_cell, build
+from hostile import ATTACKS, BAD_IDS, SECRET, Place, correct_with
+from test_grading import EXPECTED
+
+# Honest hand-ins graded after every attacker (names sort last), and one whose id is a prefix of another's
+HONEST_AFTER = ["zz_after_every_attack", "corr"]
+# Budgets scaled down so the slow attack costs seconds, not minutes
+CONFIG = """
+c.Execute.timeout = 10
+c.GradingExecute.total_timeout = 20
+c.Recheck.timeout = 40
+c.HandInJob.wall_budget = 120
+"""
+GRADEBOOK_HEADER = b"SQLite format 3"
+
+
+def fingerprint(path: Path):
+    """Owner, mode and content of a file, read as the grader would never: here, on purpose."""
+    info = os.lstat(path)
+    content = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(info.st_mode) else None
+    return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode), content
+
+
+def tree_state(folder: Path) -> dict:
+    """Every entry below a folder, links as links: what submitted/ must still be after grading."""
+    state = {}
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            path = Path(parent) / name
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                state[path] = ("link", os.readlink(path))
+            elif stat.S_ISREG(info.st_mode):
+                state[path] = ("file", hashlib.sha256(path.read_bytes()).hexdigest(), stat.S_IMODE(info.st_mode))
+            else:
+                state[path] = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode))
+    return state
+
+
+def outside_files(place: Place) -> list[Path]:
+    watched = [place.secret, place.decoy, Path("/etc/passwd"), Path("/etc/shadow"), Path("/etc/hostname")]
+    return [path for path in watched if path.exists()]
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory, release_nb):
+    base = tmp_path_factory.mktemp("hostile")
+    outside = base / "outside"
+    outside.mkdir()
+    secret, decoy = outside / "secret.txt", outside / "decoy.txt"
+    secret.write_text(SECRET)
+    secret.chmod(0o600)
+    decoy.write_text(SECRET)
+    decoy.chmod(0o644)
+    root = copy_course(base / "course")
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
+        handle.write(CONFIG)
+    place = Place(root, outside, secret, decoy, release_nb)
+    for name, attack in ATTACKS.items():
+        attack.lay(place, name)
+    for name in HONEST_AFTER:
+        correct_with()(place, name)
+    watched = {path: fingerprint(path) for path in outside_files(place)}
+    before = tree_state(root / "submitted")
+    result = run_grade(root)
+    with open(root / "scores.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return {"root": root, "place": place, "result": result, "rows": rows, "watched": watched,
+            "submitted_before": before}
+
+
+def row_of(run, student):
+    """A student's scores.csv row; ids that start like a formula are written with a leading apostrophe."""
+    shown = "'" + student if student.startswith(handin.FORMULA_STARTS) else student
+    return next(row for row in run["rows"] if row["student"] == shown)
+
+
+def test_does_the_batch_finish_with_every_student(hostile_run):
+    result = hostile_run["result"]
+    assert result.returncode == 1, result.stderr[-3000:]  # some hand-ins were not graded, and it says so
+    expected = len(ATTACKS) + len(EXPECTED) + len(HONEST_AFTER)
+    assert len(hostile_run["rows"]) == expected
+    assert f"\n{expected} hand-ins: " in result.stdout
+    assert (hostile_run["root"] / "grades.csv").is_file()
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_does_each_attack_end_exactly_as_expected(hostile_run, name):
+    attack = ATTACKS[name]
+    row = row_of(hostile_run, name)
+    assert row["status"] == attack.status, row["notes"]
+    assert attack.note in row["notes"]
+    if attack.total is None:
+        assert row["total"] == "", "a hand-in that was never graded must not look like a zero"
+        with Gradebook(course.gradebook_url(hostile_run["root"])) as gb:
+            assert name not in {student.id for student in gb.students}, "nothing of it reached nbgrader"
+    else:
+        assert float(row["total"]) == attack.total
+        with Gradebook(course.gradebook_url(hostile_run["root"])) as gb:
+            assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, name).score == attack.total
+
+
+def test_does_every_honest_student_keep_their_score(hostile_run):
+    totals = {student: total for student, (_, total) in EXPECTED.items()} | {name: 25 for name in HONEST_AFTER}
+    with Gradebook(course.gradebook_url(hostile_run["root"])) as gb:
+        for student, total in totals.items():
+            assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, student).score == total, student
+    assert row_of(hostile_run, "typed_in_result")["status"] == "needs review", "a glob id cannot regrade it"
+
+
+def shown_to_students_and_spreadsheets(run) -> dict[str, bytes]:
+    root = run["root"]
+    files = {str(p): p.read_bytes() for p in (root / "feedback").rglob("*") if p.is_file() and not p.is_symlink()}
+    for name in ("scores.csv", "grades.csv"):
+        files[name] = (root / name).read_bytes()
+    files["stdout"] = run["result"].stdout.encode()
+    files["stderr"] = run["result"].stderr.encode()
+    return files
+
+
+def test_does_no_secret_reach_a_student_or_the_instructor(hostile_run):
+    root = hostile_run["root"]
+    everything = shown_to_students_and_spreadsheets(hostile_run)
+    everything |= {str(p): p.read_bytes() for p in (root / "autograded").rglob("*") if p.is_file()}
+    passwd = Path("/etc/passwd").read_bytes().splitlines()[0]
+    for where, content in everything.items():
+        assert SECRET.encode() not in content, f"the planted secret is in {where}"
+        assert GRADEBOOK_HEADER not in content, f"gradebook bytes are in {where}"
+        assert passwd not in content, f"/etc/passwd is in {where}"
+
+
+def test_does_no_feedback_or_note_show_a_hidden_test_or_a_solution(hostile_run, source_nb, release_nb):
+    public = {line.strip() for cell in release_nb.cells for line in cell.source.splitlines()}
+    hidden = marked_lines(source_nb, notebooks.HIDDEN_BEGIN, notebooks.HIDDEN_END)
+    solutions = marked_lines(source_nb, notebooks.SOLUTION_BEGIN, notebooks.SOLUTION_END) - public
+    secret_lines = {line for line in hidden | solutions if len(line) >= 8}
+    for where, content in shown_to_students_and_spreadsheets(hostile_run).items():
+        text = content.decode("utf-8", errors="replace")
+        leaked = {line for line in secret_lines if line in text}
+        assert not leaked, f"{where}: {sorted(leaked)[:3]}"
+
+
+def test_is_nothing_outside_the_course_changed(hostile_run):
+    for path, before in hostile_run["watched"].items():
+        assert fingerprint(path) == before, f"{path} changed owner, mode or content"
+    assert tree_state(hostile_run["root"] / "submitted") == hostile_run["submitted_before"]
+
+
+class ActiveContent(HTMLParser):
+    """Anything in a page that a browser could run or that could reach the network."""
+
+    RUNNABLE = {"script", "iframe", "object", "embed", "base", "form", "frame", "applet"}
+
+    def __init__(self):
+        super().__init__()
+        self.found, self.policy = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.RUNNABLE:
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            value = (value or "").strip().lower()
+            if name.startswith("on"):
+                self.found.append(f"{tag} {name}=")
+            if name in ("href", "src", "action", "formaction", "xlink:href") and \
+                    value.replace("\t", "").replace("\n", "").startswith(("javascript:", "vbscript:", "http:", "https:", "//")):
+                self.found.append(f"{tag} {name}={value[:30]}")
+        if tag == "meta":
+            attributes = dict(attrs)
+            if (attributes.get("http-equiv") or "").lower() == "content-security-policy":
+                self.policy = attributes.get("content", "")
+            if (attributes.get("http-equiv") or "").lower() == "refresh":
+                self.found.append("meta refresh")
+
+
+def test_is_every_feedback_page_inert(hostile_run):
+    pages = sorted((hostile_run["root"] / "feedback").rglob("*.html"))
+    assert len(pages) >= len(EXPECTED) + len(HONEST_AFTER)
+    for page in pages:
+        scan = ActiveContent()
+        scan.feed(page.read_text(encoding="utf-8"))
+        assert not scan.found, f"{page.parent.parent.name}: {scan.found[:5]}"
+        assert scan.policy and "script-src 'none'" in scan.policy.replace("default-src 'none'", "script-src 'none'")
+
+
+def test_does_the_table_never_show_a_forged_row(hostile_run):
+    table = hostile_run["result"].stdout.split("\n\nnotes:")[0].splitlines()[2:]
+    students = [*ATTACKS, *EXPECTED, *HONEST_AFTER]
+    for line in table:
+        assert any(line.startswith(handin.shown_name(name) + " ") for name in students), f"a line no student owns: {line!r}"
+    assert len(table) == len(students)
+
+
+def test_does_no_spreadsheet_cell_start_a_formula(hostile_run):
+    for name in ("scores.csv", "grades.csv"):
+        with open(hostile_run["root"] / name, newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "@", "\t", "\r")), f"{name}: {cell!r}"
+                    assert not cell.startswith("-") or cell.lstrip("-").replace(".", "").isdigit(), f"{name}: {cell!r}"
+
+
+@pytest.mark.parametrize("bad_id", sorted(BAD_IDS))
+def test_does_a_refused_id_say_how_to_rename_the_folder(hostile_run, bad_id):
+    notes = row_of(hostile_run, bad_id)["notes"]
+    assert "rename the folder in submitted/" in notes and notes.isprintable()
+
+
+def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=root,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_does_nbgrader_itself_refuse_links_and_glob_ids(tmp_path, release_nb):
+    """`nbgrader autograde` and `generate_feedback`, run by hand on submitted/, refuse the same hand-ins."""
+    root = copy_course(tmp_path / "course", keep_students=["correct", "typed_in_result"])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text(SECRET)
+    secret.chmod(0o600)
+    place = Place(root, outside, secret, secret, release_nb)
+    for name in ("link_to_source_notebook", "image_link_beside", "student_folder_link", "[A-Z[]*"):
+        ATTACKS[name].lay(place, name)
+    assert nbgrader(root, "generate_assignment", course.ASSIGNMENT, "--force").returncode == 0
+    graded = nbgrader(root, "autograde", course.ASSIGNMENT, "--force")
+    assert graded.returncode != 0, "the refused hand-ins are reported as failures"
+    feedback = nbgrader(root, "generate_feedback", course.ASSIGNMENT, "--force")
+    with Gradebook(course.gradebook_url(root)) as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(course.ASSIGNMENT)}
+    assert scores == {"correct": 25, "typed_in_result": 23}, graded.stderr[-3000:]
+    assert "Refused" in graded.stderr and "is a link" in graded.stderr
+    for name in ("link_to_source_notebook", "image_link_beside", "student_folder_link", "[A-Z[]*"):
+        assert not course.autograded_notebook(root, name).exists()
+    for folder in ("autograded", "feedback"):
+        for path in (root / folder).rglob("*"):
+            assert path.is_dir() or SECRET.encode() not in path.read_bytes(), path
+    assert feedback.returncode == 0, feedback.stderr[-3000:]
+
+    # a glob asked for by name is refused before it matches anyone
+    again = nbgrader(root, "autograde", course.ASSIGNMENT, "--student", "[a-z]*", "--force")
+    assert again.returncode != 0 and "refusing student id" in again.stderr
+    with Gradebook(course.gradebook_url(root)) as gb:
+        assert {s.student.id: s.score for s in gb.assignment_submissions(course.ASSIGNMENT)} == scores
+
+
+def test_does_a_hand_in_past_its_budget_stop_alone(tmp_path, release_nb):
+    root = copy_course(tmp_path / "course", keep_students=["correct"])
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
+        handle.write("\nc.HandInJob.wall_budget = 12\nc.Execute.timeout = 30\nc.GradingExecute.total_timeout = 120\n")
+    stuck = build(release_nb, Submission(CORRECT, change=add_cell("import time\ntime.sleep(25)", after="e1_output")))
+    notebooks.write(stuck, course.submitted_notebook(root, "stuck"))
+    notebooks.write(build(release_nb, Submission(CORRECT)), course.submitted_notebook(root, "zz_after"))
+    result = run_grade(root)
+    with open(root / "scores.csv", newline="", encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert (rows["stuck"]["status"], rows["stuck"]["total"]) == ("grading stopped", ""), result.stderr[-2000:]
+    assert "ran past its 12 s budget" in rows["stuck"]["notes"]
+    assert float(rows["zz_after"]["total"]) == float(rows["correct"]["total"]) == 25
+    with Gradebook(course.gradebook_url(root)) as gb:
+        assert {s.student.id for s in gb.assignment_submissions(course.ASSIGNMENT)} == {"correct", "zz_after"}
+
+
+def test_does_a_worker_over_its_memory_ceiling_fail_only_its_student(tmp_path):
+    root = copy_course(tmp_path / "course", keep_students=["correct", "blank"])
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
+        handle.write("\nc.HandInJob.memory_limit = 64 * 1024**2\n")
+    result = run_grade(root)
+    with open(root / "scores.csv", newline="", encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"correct", "blank"}
+    for row in rows.values():
+        assert (row["status"], row["total"]) == ("grading failed", "")
+        assert "memory ceiling" in row["notes"]
+    assert (root / "grades.csv").is_file() and "2 hand-ins: 2 grading failed" in result.stdout
