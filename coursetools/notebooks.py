@@ -30,8 +30,24 @@ def write(nb: nbformat.NotebookNode, path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
+def as_text(value) -> str:
+    """Text from a notebook field, which nbformat allows as a string or a list of strings."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return "".join(as_text(part) for part in value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    return ""
+
+
 def nbgrader_meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
+    """A cell's nbgrader marks; empty when it has none, or when what it has is not marks at all."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    marks = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return marks if isinstance(marks, dict) else {}
 
 
 def grade_id(cell) -> str:

@@ -6,6 +6,8 @@ session-scoped so each happens once per test run.
 
 import csv
 import hashlib
+import os
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 import subprocess
@@ -50,8 +52,20 @@ copy_course = course.copy_course
 
 
 def digest_tree(folder: Path) -> dict:
-    """Every file below a folder, by its content hash."""
-    return {p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+    """Every entry below a folder: files by content hash, links by target (never followed), others by type."""
+    state = {}
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            path = Path(parent) / name
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                state[path.relative_to(folder)] = ("link", os.readlink(path))
+            elif stat.S_ISREG(info.st_mode):
+                state[path.relative_to(folder)] = ("file", hashlib.sha256(path.read_bytes()).hexdigest(),
+                                                   stat.S_IMODE(info.st_mode))
+            elif not stat.S_ISDIR(info.st_mode):
+                state[path.relative_to(folder)] = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode))
+    return state
 
 
 @pytest.fixture
@@ -103,22 +117,27 @@ def graded_course(tmp_path_factory):
     return {"root": root, "first": first, "second": second, "first_csv": first_csv}
 
 
-def grade_in_parts(base: Path, names: list[str], build, config: str = "", keep_students=(), parts: int = 2) -> dict:
+def grade_in_parts(base: Path, names: list[str], build=None, config: str = "", keep_students=(), parts: int = 2,
+                   lay=None) -> dict:
     """Grade many hand-ins with `make grade`'s command, split over course copies graded at once (one per core).
 
-    `build(root, name)` returns the notebook to hand in as `name` in the copy at `root`; `config` is
-    appended to each copy's nbgrader_config.py. Returns every part's result and root, every
-    student's scores.csv row, the root that graded each student, and whether submitted/ stayed as it was.
+    `build(root, name)` returns the notebook to hand in as `name` in the copy at `root`, or
+    `lay(root, name)` puts whatever the hand-in is under submitted/ itself; `config` is appended
+    to each copy's nbgrader_config.py. Returns every part's result and root, every student's
+    scores.csv row, the root that graded each student, and whether submitted/ stayed as it was.
     """
     def grade(index: int) -> dict:
         root = copy_course(base / f"part{index}" / "course", keep_students=list(keep_students))
         with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
             handle.write("\n" + config + "\n")
         for name in names[index::parts]:
-            notebooks.write(build(root, name), course.submitted_notebook(root, name))
+            if lay is not None:
+                lay(root, name)
+            else:
+                notebooks.write(build(root, name), course.submitted_notebook(root, name))
         before = digest_tree(root / "submitted")
         result = run_grade(root)
-        with open(root / "scores.csv", newline="") as handle:
+        with open(root / "scores.csv", newline="", encoding="utf-8") as handle:
             rows = {row["student"]: row for row in csv.DictReader(handle)}
         return {"root": root, "result": result, "rows": rows, "untouched": digest_tree(root / "submitted") == before}
 

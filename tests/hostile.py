@@ -54,6 +54,13 @@ def correct_with(*changes):
     return lay
 
 
+def blank_with(*changes):
+    """No answer at all, plus the attack's cells: anything of the model answer it shows, it did not write."""
+    def lay(place: Place, name: str) -> None:
+        notebooks.write(build(place.release, Submission({}, change=chain(*changes))), notebook_path(place, name))
+    return lay
+
+
 def add_markdown(source, after="e1_output"):
     def change(nb):
         index = next(i for i, c in enumerate(nb.cells) if notebooks.grade_id(c) == after)
@@ -223,6 +230,8 @@ ATTACKS = {
                                       "points up to it kept"),
     "missing_attachment": Attack(correct_with(add_markdown("![lost](attachment:nothing.png)")), "graded", 25),
     "echo_cells_hook": Attack(correct_with(add_cell(ECHO_CELLS, after="e1_inputs_answer")), "graded", 25),
+    "echo_cells_without_answers": Attack(blank_with(add_cell(ECHO_CELLS, after="e1_inputs_answer"),
+                                                    add_cell(PRINT_IN, after="e4_output")), "graded", 0),
     "print_in": Attack(correct_with(*(add_cell(PRINT_IN, after=check) for check in
                                       ("e1_output", "e2_outputs", "e3_outputs", "e4_output"))), "graded", 25),
     "plant_links_in_scratch_and_sockets": Attack(lambda p, n: correct_with(

@@ -23,7 +23,7 @@ from nbgrader.api import Gradebook
 from coursetools import course, notebooks
 from coursetools.engine import handin
 
-from conftest import ROOT, copy_course, marked_lines, run_grade
+from conftest import copy_course, grade_in_parts, marked_lines, run_grade
 from corpus_tools import CORRECT, Submission, add_cell, build
 from hostile import ATTACKS, BAD_IDS, SECRET, Place, correct_with
 from test_grading import EXPECTED
@@ -47,22 +47,6 @@ def fingerprint(path: Path):
     return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode), content
 
 
-def tree_state(folder: Path) -> dict:
-    """Every entry below a folder, links as links: what submitted/ must still be after grading."""
-    state = {}
-    for parent, dirs, files in os.walk(folder, followlinks=False):
-        for name in dirs + files:
-            path = Path(parent) / name
-            info = os.lstat(path)
-            if stat.S_ISLNK(info.st_mode):
-                state[path] = ("link", os.readlink(path))
-            elif stat.S_ISREG(info.st_mode):
-                state[path] = ("file", hashlib.sha256(path.read_bytes()).hexdigest(), stat.S_IMODE(info.st_mode))
-            else:
-                state[path] = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode))
-    return state
-
-
 def outside_files(place: Place) -> list[Path]:
     watched = [place.secret, place.decoy, Path("/etc/passwd"), Path("/etc/shadow"), Path("/etc/hostname")]
     return [path for path in watched if path.exists()]
@@ -78,36 +62,39 @@ def hostile_run(tmp_path_factory, release_nb):
     secret.chmod(0o600)
     decoy.write_text(SECRET)
     decoy.chmod(0o644)
-    root = copy_course(base / "course")
-    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
-        handle.write(CONFIG)
-    place = Place(root, outside, secret, decoy, release_nb)
-    for name, attack in ATTACKS.items():
-        attack.lay(place, name)
-    for name in HONEST_AFTER:
-        correct_with()(place, name)
-    watched = {path: fingerprint(path) for path in outside_files(place)}
-    before = tree_state(root / "submitted")
-    result = run_grade(root)
-    with open(root / "scores.csv", newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    return {"root": root, "place": place, "result": result, "rows": rows, "watched": watched,
-            "submitted_before": before}
+
+    def lay(root, name):
+        place = Place(root, outside, secret, decoy, release_nb)
+        (ATTACKS[name].lay if name in ATTACKS else correct_with())(place, name)
+
+    watched_place = Place(base, outside, secret, decoy, release_nb)
+    watched = {path: fingerprint(path) for path in outside_files(watched_place)}
+    # every part grades the demo students and one honest hand-in after its attackers
+    names = sorted(ATTACKS) + HONEST_AFTER
+    graded = grade_in_parts(base, names, lay=lay, config=CONFIG, keep_students=list(EXPECTED))
+    return {**graded, "watched": watched}
+
+
+def csv_name(student: str) -> str:
+    """How scores.csv writes an id: one that starts like a formula gets a leading apostrophe."""
+    return "'" + student if student.startswith(handin.FORMULA_STARTS) else student
 
 
 def row_of(run, student):
-    """A student's scores.csv row; ids that start like a formula are written with a leading apostrophe."""
-    shown = "'" + student if student.startswith(handin.FORMULA_STARTS) else student
-    return next(row for row in run["rows"] if row["student"] == shown)
+    return run["rows"][csv_name(student)]
+
+
+def root_of(run, student):
+    return run["roots"][csv_name(student)]
 
 
 def test_does_the_batch_finish_with_every_student(hostile_run):
-    result = hostile_run["result"]
-    assert result.returncode == 1, result.stderr[-3000:]  # some hand-ins were not graded, and it says so
-    expected = len(ATTACKS) + len(EXPECTED) + len(HONEST_AFTER)
-    assert len(hostile_run["rows"]) == expected
-    assert f"\n{expected} hand-ins: " in result.stdout
-    assert (hostile_run["root"] / "grades.csv").is_file()
+    for part in hostile_run["parts"]:
+        result = part["result"]
+        assert result.returncode == 1, result.stderr[-3000:]  # some hand-ins were not graded, and it says so
+        assert f"\n{len(part['rows'])} hand-ins: " in result.stdout
+        assert (part["root"] / "grades.csv").is_file()
+    assert set(hostile_run["rows"]) == {csv_name(n) for n in [*ATTACKS, *EXPECTED, *HONEST_AFTER]}
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
@@ -116,38 +103,40 @@ def test_does_each_attack_end_exactly_as_expected(hostile_run, name):
     row = row_of(hostile_run, name)
     assert row["status"] == attack.status, row["notes"]
     assert attack.note in row["notes"]
-    if attack.total is None:
-        assert row["total"] == "", "a hand-in that was never graded must not look like a zero"
-        with Gradebook(course.gradebook_url(hostile_run["root"])) as gb:
+    with Gradebook(course.gradebook_url(root_of(hostile_run, name))) as gb:
+        if attack.total is None:
+            assert row["total"] == "", "a hand-in that was never graded must not look like a zero"
             assert name not in {student.id for student in gb.students}, "nothing of it reached nbgrader"
-    else:
-        assert float(row["total"]) == attack.total
-        with Gradebook(course.gradebook_url(hostile_run["root"])) as gb:
+        else:
+            assert float(row["total"]) == attack.total
             assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, name).score == attack.total
 
 
 def test_does_every_honest_student_keep_their_score(hostile_run):
-    totals = {student: total for student, (_, total) in EXPECTED.items()} | {name: 25 for name in HONEST_AFTER}
-    with Gradebook(course.gradebook_url(hostile_run["root"])) as gb:
-        for student, total in totals.items():
-            assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, student).score == total, student
-    assert row_of(hostile_run, "typed_in_result")["status"] == "needs review", "a glob id cannot regrade it"
+    for part in hostile_run["parts"]:
+        honest = {name: 25 for name in HONEST_AFTER if name in part["rows"]}
+        with Gradebook(course.gradebook_url(part["root"])) as gb:
+            for student, total in ({s: total for s, (_, total) in EXPECTED.items()} | honest).items():
+                assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, student).score == total, student
+        assert part["rows"]["typed_in_result"]["status"] == "needs review", "a glob id cannot regrade it"
 
 
 def shown_to_students_and_spreadsheets(run) -> dict[str, bytes]:
-    root = run["root"]
-    files = {str(p): p.read_bytes() for p in (root / "feedback").rglob("*") if p.is_file() and not p.is_symlink()}
-    for name in ("scores.csv", "grades.csv"):
-        files[name] = (root / name).read_bytes()
-    files["stdout"] = run["result"].stdout.encode()
-    files["stderr"] = run["result"].stderr.encode()
+    files = {}
+    for part in run["parts"]:
+        root = part["root"]
+        files |= {str(p): p.read_bytes() for p in (root / "feedback").rglob("*") if p.is_file() and not p.is_symlink()}
+        for name in ("scores.csv", "grades.csv"):
+            files[str(root / name)] = (root / name).read_bytes()
+        files[f"{root} stdout"] = part["result"].stdout.encode()
+        files[f"{root} stderr"] = part["result"].stderr.encode()
     return files
 
 
 def test_does_no_secret_reach_a_student_or_the_instructor(hostile_run):
-    root = hostile_run["root"]
     everything = shown_to_students_and_spreadsheets(hostile_run)
-    everything |= {str(p): p.read_bytes() for p in (root / "autograded").rglob("*") if p.is_file()}
+    for part in hostile_run["parts"]:
+        everything |= {str(p): p.read_bytes() for p in (part["root"] / "autograded").rglob("*") if p.is_file()}
     passwd = Path("/etc/passwd").read_bytes().splitlines()[0]
     for where, content in everything.items():
         assert SECRET.encode() not in content, f"the planted secret is in {where}"
@@ -155,21 +144,35 @@ def test_does_no_secret_reach_a_student_or_the_instructor(hostile_run):
         assert passwd not in content, f"/etc/passwd is in {where}"
 
 
+def own_lines(root: Path, student: str) -> set[str]:
+    """Lines the student wrote: a correct hand-in shows its own answers, which are the model answer's lines."""
+    path = course.submitted_notebook(root, student)
+    if path.is_symlink() or not path.is_file():
+        return set()
+    nb = notebooks.nbformat.reads(path.read_bytes().decode("utf-8", errors="replace"), as_version=4)
+    return {line.strip() for cell in nb.cells for line in notebooks.as_text(cell.get("source")).splitlines()}
+
+
 def test_does_no_feedback_or_note_show_a_hidden_test_or_a_solution(hostile_run, source_nb, release_nb):
     public = {line.strip() for cell in release_nb.cells for line in cell.source.splitlines()}
-    hidden = marked_lines(source_nb, notebooks.HIDDEN_BEGIN, notebooks.HIDDEN_END)
-    solutions = marked_lines(source_nb, notebooks.SOLUTION_BEGIN, notebooks.SOLUTION_END) - public
-    secret_lines = {line for line in hidden | solutions if len(line) >= 8}
-    for where, content in shown_to_students_and_spreadsheets(hostile_run).items():
-        text = content.decode("utf-8", errors="replace")
-        leaked = {line for line in secret_lines if line in text}
-        assert not leaked, f"{where}: {sorted(leaked)[:3]}"
+    hidden = {line for line in marked_lines(source_nb, notebooks.HIDDEN_BEGIN, notebooks.HIDDEN_END) if len(line) >= 8}
+    solutions = {line for line in marked_lines(source_nb, notebooks.SOLUTION_BEGIN, notebooks.SOLUTION_END) - public
+                 if len(line) >= 8}
+    assert hidden and solutions
+    for part in hostile_run["parts"]:
+        for page in (part["root"] / "feedback").rglob("*.html"):
+            student = page.relative_to(part["root"] / "feedback").parts[0]
+            text = page.read_text(encoding="utf-8")
+            leaked = {line for line in hidden | (solutions - own_lines(part["root"], student)) if line in text}
+            assert not leaked, f"{student}'s feedback: {sorted(leaked)[:3]}"
+        for text in (part["result"].stdout, part["result"].stderr, (part["root"] / "scores.csv").read_text()):
+            assert not {line for line in hidden if line in text}
 
 
 def test_is_nothing_outside_the_course_changed(hostile_run):
     for path, before in hostile_run["watched"].items():
         assert fingerprint(path) == before, f"{path} changed owner, mode or content"
-    assert tree_state(hostile_run["root"] / "submitted") == hostile_run["submitted_before"]
+    assert all(part["untouched"] for part in hostile_run["parts"]), "submitted/ changed"
 
 
 class ActiveContent(HTMLParser):
@@ -200,8 +203,8 @@ class ActiveContent(HTMLParser):
 
 
 def test_is_every_feedback_page_inert(hostile_run):
-    pages = sorted((hostile_run["root"] / "feedback").rglob("*.html"))
-    assert len(pages) >= len(EXPECTED) + len(HONEST_AFTER)
+    pages = sorted(page for part in hostile_run["parts"] for page in (part["root"] / "feedback").rglob("*.html"))
+    assert len(pages) >= 2 * len(EXPECTED) + len(HONEST_AFTER)
     for page in pages:
         scan = ActiveContent()
         scan.feed(page.read_text(encoding="utf-8"))
@@ -210,16 +213,17 @@ def test_is_every_feedback_page_inert(hostile_run):
 
 
 def test_does_the_table_never_show_a_forged_row(hostile_run):
-    table = hostile_run["result"].stdout.split("\n\nnotes:")[0].splitlines()[2:]
-    students = [*ATTACKS, *EXPECTED, *HONEST_AFTER]
-    for line in table:
-        assert any(line.startswith(handin.shown_name(name) + " ") for name in students), f"a line no student owns: {line!r}"
-    assert len(table) == len(students)
+    for part in hostile_run["parts"]:
+        table = part["result"].stdout.split("\n\nnotes:")[0].splitlines()[2:]
+        students = [name for name in [*ATTACKS, *EXPECTED, *HONEST_AFTER] if csv_name(name) in part["rows"]]
+        for line in table:
+            assert any(line.startswith(handin.shown_name(name) + " ") for name in students), f"a line no student owns: {line!r}"
+        assert len(table) == len(students)
 
 
 def test_does_no_spreadsheet_cell_start_a_formula(hostile_run):
-    for name in ("scores.csv", "grades.csv"):
-        with open(hostile_run["root"] / name, newline="", encoding="utf-8") as handle:
+    for name in [part["root"] / csv_file for part in hostile_run["parts"] for csv_file in ("scores.csv", "grades.csv")]:
+        with open(name, newline="", encoding="utf-8") as handle:
             for row in csv.reader(handle):
                 for cell in row:
                     assert not cell.startswith(("=", "+", "@", "\t", "\r")), f"{name}: {cell!r}"
