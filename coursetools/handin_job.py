@@ -122,12 +122,13 @@ def serve(root: Path, sandboxed: bool, requests, answers) -> None:
     from coursetools import pipeline  # the course-level steps; imported here to keep start-up order clear
 
     with pipeline.inside(root):
-        api = pipeline.open_api(root, sandboxed, check=False)
-        release = notebooks.read(course.release_notebook(root))
-        release_ids = notebooks.grade_ids(release)
+        api = release = None
         for line in requests:
             student = json.loads(line)
-            outcome = grade_one(api, root, student, release, release_ids)
+            if api is None:  # only now: a worker may start while the release is still being generated
+                api = pipeline.open_api(root, sandboxed, check=False)
+                release = notebooks.read(course.release_notebook(root))
+            outcome = grade_one(api, root, student, release, notebooks.grade_ids(release))
             answers.write(json.dumps(asdict(outcome)) + "\n")
             answers.flush()
 

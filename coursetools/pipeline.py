@@ -111,16 +111,21 @@ def grade_course(root: Path, release: bool = True, sandboxed: bool = True,
     root = root.resolve()
     with inside(root):
         api = open_api(root, sandboxed)
-        if release:
-            progress("regenerating release/ from source/")
-            generate_release(api)
-        else:
-            require_assignment_in_gradebook(api)
+        students = course.submitted_students(root)
+        pool = WorkerPool(root, api.coursedir.db_url, HandInJob(config=load_config(root)), sandboxed)
+        pool.warm_up(len(students))  # workers load nbgrader while the release is generated
+        try:
+            if release:
+                progress("regenerating release/ from source/")
+                generate_release(api)
+            else:
+                require_assignment_in_gradebook(api)
+        except GradingError:
+            pool.close()
+            raise
         shutil.rmtree(root / intake.STAGING, ignore_errors=True)
-        limits = HandInJob(config=load_config(root))
-        pool = WorkerPool(root, api.coursedir.db_url, limits, sandboxed)
-        outcomes = pool.grade(course.submitted_students(root),
-                              on_outcome=lambda outcome: progress(f"{handin.shown_name(outcome.student)}: {outcome.status}"))
+        outcomes = pool.grade(students, on_outcome=lambda outcome: progress(
+            f"{handin.shown_name(outcome.student)}: {outcome.status}"))
         progress("writing grades.csv")
         export_grades(root)
     return outcomes

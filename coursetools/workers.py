@@ -58,6 +58,17 @@ class WorkerPool:
     def __init__(self, root: Path, db_url: str, limits: HandInJob, sandboxed: bool = True, size: int = 1):
         self.root, self.db_url, self.limits, self.sandboxed, self.size = root, db_url, limits, sandboxed, size
         self.selector = selectors.DefaultSelector()
+        self.warm: list[Worker] = []
+
+    def warm_up(self, count: int) -> None:
+        """Start workers now, so their imports overlap whatever the batch does before grading."""
+        self.warm += [self.start_worker() for _ in range(min(self.size, count) - len(self.warm))]
+
+    def close(self) -> None:
+        """Let workers started ahead of need go, when the batch ends before grading anyone."""
+        for worker in self.warm:
+            self.retire(worker)
+        self.warm = []
 
     def start_worker(self) -> Worker:
         argv = [sys.executable, "-m", "coursetools.handin_job", "--root", str(self.root)]
@@ -105,7 +116,8 @@ class WorkerPool:
         """One outcome per student, in the order given, whatever happened to any of them."""
         outcomes: dict[str, StudentOutcome] = {}
         queue = list(students)
-        idle = [self.start_worker() for _ in range(min(self.size, len(queue)))]
+        idle, self.warm = self.warm, []
+        idle += [self.start_worker() for _ in range(min(self.size, len(queue)) - len(idle))]
         busy: list[Worker] = []
         while queue or busy:
             while queue and idle:
