@@ -31,6 +31,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 from coursetools.engine import export, feedback, handin, sandbox, secret_inputs  # noqa: E402
 from coursetools.engine.execute import GradingExecute  # noqa: E402
 from coursetools.engine.recheck import FlagForReview, Recheck  # noqa: E402
+from coursetools.engine.sandbox_kernel import SandboxKernelManager  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -51,6 +52,8 @@ c.Execute.kernel_name = sandbox.KERNEL_NAME
 # A correct notebook runs in about a second; 30 s per cell stops an endless
 # loop without cutting off a slow but honest answer. The recheck uses the same.
 c.Execute.timeout = 30
+# Widget state is for interactive pages, not grading; kept, it is output no cap would see
+c.Execute.store_widget_state = False
 
 # nbgrader's autograde steps, with the course's execution, recheck and review flag
 c.Autograde.autograde_preprocessors = [
@@ -81,9 +84,11 @@ c.HandInJob.memory_limit = 4 * 1024**3
 c.GradingExecute.total_timeout = 120
 c.Recheck.timeout = 150
 
-# Kernels started by nbgrader's own Execute (`nbgrader validate`) also talk over
-# Unix sockets, in a folder private to this process: the sandbox has no network.
-KERNEL_SOCKETS = tempfile.mkdtemp(prefix="nbgrader-kernels-")
+# Every kernel nbgrader starts talks over Unix sockets (the sandbox has no network). A
+# sandboxed kernel makes them in its own /tmp, and the grader reaches them through
+# /proc (coursetools/engine/sandbox_kernel.py): no folder outside is writable by it.
+KERNEL_SOCKETS = tempfile.mkdtemp(prefix="nbgrader-kernels-")  # for kernels outside the sandbox (--no-sandbox)
 atexit.register(shutil.rmtree, KERNEL_SOCKETS, True)
 c.KernelManager.transport = "ipc"
 c.KernelManager.ip = os.path.join(KERNEL_SOCKETS, "kernel")
+c.NotebookClient.kernel_manager_class = SandboxKernelManager

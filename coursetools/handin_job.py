@@ -26,7 +26,7 @@ from nbgrader.apps import NbGraderAPI
 from sqlalchemy.exc import SAWarning
 
 from coursetools import course, intake, notebooks
-from coursetools.engine import execute, recheck
+from coursetools.engine import execute, handin, recheck
 
 
 @dataclass
@@ -112,8 +112,17 @@ def grade_one(api: NbGraderAPI, root: Path, student: str, release, release_ids: 
     except Exception as error:  # noqa: BLE001 (a bug or an odd hand-in: this student's status, never the batch's)
         outcome = StudentOutcome(student, intake.NOT_GRADED,
                                  [f"grading failed: {type(error).__name__}: {error}"], traceback.format_exc())
-    if not outcome.graded:
-        forget_previous_grading(api.coursedir.db_url, root, student)
+    return forget_safely(api.coursedir.db_url, root, outcome)
+
+
+def forget_safely(db_url: str, root: Path, outcome: StudentOutcome) -> StudentOutcome:
+    """`forget_previous_grading` for a hand-in that was not graded, as a note if even that fails."""
+    if outcome.graded or handin.student_id_problem(outcome.student):  # a refused id never reached the gradebook
+        return outcome
+    try:
+        forget_previous_grading(db_url, root, outcome.student)
+    except Exception as error:  # noqa: BLE001 (the batch goes on; the instructor learns what is left over)
+        outcome.notes.append(f"earlier scores could not be removed ({type(error).__name__}): check the gradebook")
     return outcome
 
 
@@ -135,6 +144,8 @@ def serve(root: Path, sandboxed: bool, requests, answers) -> None:
 
 def main(argv=None) -> int:
     warnings.filterwarnings("ignore", category=SAWarning)  # see coursetools.grade
+    # nbformat warns about a hand-in's odd cell ids on the terminal, quoting them: intake repairs them
+    warnings.filterwarnings("ignore", module=r"nbformat(\..*)?$")
     parser = argparse.ArgumentParser(prog="python -m coursetools.handin_job", description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--no-sandbox", dest="sandboxed", action="store_false")

@@ -14,6 +14,8 @@ written from what was parsed, never copied.
 """
 
 import json
+import os
+import re
 import shutil
 import stat
 from dataclasses import dataclass, field
@@ -58,6 +60,8 @@ class Intake:
     notes: list[str] = field(default_factory=list)
     notebook: Path | None = None  # the file that will be graded, when there is one
     nb: nbformat.NotebookNode | None = None  # its content, parsed from the bytes read once
+    files: dict = field(default_factory=dict)  # the student's other plain files: relative path -> bytes
+    timestamp: bytes | None = None  # submitted/<student>/timestamp.txt, for late penalties
 
     @property
     def gradable(self) -> bool:
@@ -76,8 +80,8 @@ def find_notebook(folder: Path) -> tuple[Path | None, list[str]]:
     entries = plain_files(folder)
     if expected.name in entries:
         return expected, []
-    candidates = sorted(folder / name for name, mode in entries.items()
-                        if name.endswith(".ipynb") and stat.S_ISREG(mode))
+    candidates = sorted(folder / name for name, mode in entries.items()  # `._x.ipynb`: macOS metadata, not a notebook
+                        if name.endswith(".ipynb") and not name.startswith(".") and stat.S_ISREG(mode))
     copies = [p for p in candidates if p.stem.startswith(f"{course.NOTEBOOK}-Copy")]
     if copies:
         return copies[0], [f"graded {handin.shown_name(copies[0].name)}, a copy of {expected.name}"]
@@ -96,6 +100,9 @@ class Unreadable(ValueError):
 
 
 def decode(data: bytes, name: str, notes: list[str]) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark some editors add: not part of the JSON
+        data = data[3:]
+        notes.append(f"{name}: byte-order mark removed before grading")
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
     if bad:
@@ -149,7 +156,26 @@ def coerce_cells(nb, name: str) -> list[str]:
             cell["outputs"] = []
     if not isinstance(nb.get("metadata"), dict):
         nb["metadata"] = nbformat.NotebookNode()
+    give_cells_valid_ids(nb)
     return repairs
+
+
+CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def give_cells_valid_ids(nb) -> None:
+    """Unique, well-formed cell ids, as nbformat 4.5 requires; a hand-edited id must not fail the grading."""
+    if nb.get("nbformat_minor", 0) < 5:
+        return
+    taken = set()
+    for index, cell in enumerate(nb.cells):
+        candidate = cell.get("id")
+        if not (isinstance(candidate, str) and CELL_ID.fullmatch(candidate)) or candidate in taken:
+            candidate = f"cell-{index}"
+            while candidate in taken:
+                candidate += "-"
+            cell["id"] = candidate
+        taken.add(candidate)
 
 
 def read_notebook(notebook: Path, release_ids: set[str], notes: list[str]):
@@ -162,7 +188,8 @@ def read_notebook(notebook: Path, release_ids: set[str], notes: list[str]):
     repairs = coerce_cells(nb, name)
     ids = {notebooks.grade_id(c) for c in nb.cells}
     if release_ids and not ids & release_ids:
-        raise Unreadable(f"{name} has none of this assignment's cells: probably another assignment's notebook")
+        raise Unreadable(f"{name} has none of this assignment's cells: probably another assignment's notebook, or the "
+                         "work was copied into a new notebook; ask for the work in the notebook that was handed out")
     return nb, repairs
 
 
@@ -185,26 +212,52 @@ def inspect(root: Path, student: str, release_ids: set[str]) -> Intake:
     except Unreadable as problem:
         status = WRONG_NOTEBOOK if "another assignment" in str(problem) else INVALID
         return Intake(student, status, [*notes, str(problem)])
-    extras = sorted(handin.shown_name(name) for name in plain_files(folder)
-                    if name != notebook.name and not name.startswith("."))
-    if extras:
-        notes.append(f"extra files ignored: {', '.join(extras)}")
+    try:  # other notebooks are left out: nbgrader would grade them as this assignment
+        files = handin.plain_files_below(folder, skip=lambda relative: relative.endswith(".ipynb"))
+        timestamp = read_timestamp(root / "submitted" / student)
+    except handin.Refused as reason:
+        return Intake(student, TOO_LARGE if isinstance(reason, handin.TooLarge) else REFUSED, [*notes, str(reason)])
+    if files:
+        shown = ", ".join(handin.shown_name(name) for name in sorted(files))
+        notes.append(f"files beside the notebook, given to it read-only: {shown}")
     status = TAMPERED if repairs else RENAMED if notebook.name != f"{course.NOTEBOOK}.ipynb" else GRADED
-    return Intake(student, status, [*notes, *repairs], notebook, nb)
+    return Intake(student, status, [*notes, *repairs], notebook, nb, files, timestamp)
 
 
-def restore_course_cells(nb, release) -> list[str]:
+def read_timestamp(student_folder: Path) -> bytes | None:
+    """nbgrader's `timestamp.txt` (written by `collect`), read as a small plain file if there is one."""
+    path = student_folder / "timestamp.txt"
+    if not os.path.lexists(path):
+        return None
+    return handin.read_regular_file(path, limit=1024)
+
+
+def is_answer_cell(cell) -> bool:
+    """A cell the student writes in: its marks are the course's, its content the student's."""
+    marks = notebooks.nbgrader_meta(cell)
+    return bool(marks.get("solution")) and not marks.get("grade") and not marks.get("locked")
+
+
+def restore_course_cells(nb, release) -> tuple[list[str], list[str]]:
     """Put the release's nbgrader cells back as they were: metadata, type, and any that were deleted.
 
     nbgrader itself then restores the checks' source from the gradebook, hidden
     tests included. A student's answers are kept; only what the course owns is
-    repaired.
+    repaired. Returns the repairs to checks and read-only cells, which make a
+    hand-in `tampered and restored`, and those to answer cells, which ordinary
+    editing causes (*Split Cell* copies an answer cell's marks; an answer
+    retyped in a new cell leaves the old one deleted) and which are only noted.
     """
-    release_cells = {notebooks.nbgrader_meta(c)["grade_id"]: c for c in release.cells if notebooks.nbgrader_meta(c)}
-    repairs, seen, kept = [], set(), []
+    release_cells = {notebooks.grade_id(c): c for c in release.cells if notebooks.grade_id(c)}
+    repairs, edits, seen, kept = [], [], set(), []
     for cell in nb.cells:
-        grade_id = notebooks.nbgrader_meta(cell).get("grade_id")
-        if grade_id is None and "nbgrader" not in cell.get("metadata", {}):
+        grade_id = notebooks.grade_id(cell)
+        if not grade_id and "nbgrader" not in cell.get("metadata", {}):
+            kept.append(cell)
+            continue
+        if grade_id in seen and is_answer_cell(release_cells[grade_id]):
+            cell.metadata.pop("nbgrader", None)
+            edits.append(f"{grade_id}: a second cell with its marks (a split cell?) kept as the student's own")
             kept.append(cell)
             continue
         if grade_id not in release_cells or grade_id in seen:
@@ -228,8 +281,8 @@ def restore_course_cells(nb, release) -> list[str]:
     for grade_id, original in release_cells.items():
         if grade_id not in seen:
             insert_after_previous(nb, release, original)
-            repairs.append(f"{grade_id}: deleted cell put back")
-    return repairs
+            (edits if is_answer_cell(original) else repairs).append(f"{grade_id}: deleted cell put back")
+    return repairs, edits
 
 
 def insert_after_previous(nb, release, original) -> None:
@@ -249,14 +302,26 @@ def insert_after_previous(nb, release, original) -> None:
 
 
 def stage(root: Path, intake: Intake, release) -> None:
-    """Write the hand-in, repaired, where nbgrader will read it and under the name it expects."""
+    """Write the hand-in, repaired, where nbgrader will read it and under the name it expects.
+
+    The notebook is written from what intake parsed; the student's other
+    plain files (data, modules, images) are copied from the bytes read
+    without following links, so nbgrader can put them beside the notebook,
+    where the kernel finds them; `timestamp.txt` keeps late hand-ins late.
+    """
     destination = root / STAGING / intake.student / course.ASSIGNMENT
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
     nb = intake.nb
-    repairs = restore_course_cells(nb, release)
+    repairs, edits = restore_course_cells(nb, release)
     if repairs:
         intake.status = TAMPERED
-        intake.notes.extend(repairs)
+    intake.notes.extend(repairs + edits)
     notebooks.write(nb, destination / f"{course.NOTEBOOK}.ipynb")
+    for relative, data in intake.files.items():
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    if intake.timestamp is not None:
+        (destination.parent / "timestamp.txt").write_bytes(intake.timestamp)

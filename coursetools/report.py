@@ -117,7 +117,8 @@ def write_scores_csv(rows: list[StudentScores], points: dict[str, float], destin
 
     A check's cell is empty, not 0, when the hand-in was never graded.
     """
-    with destination.open("w", newline="", encoding="utf-8") as handle:
+    # a folder name that was not UTF-8 is written with its odd bytes escaped, never lost or fatal
+    with destination.open("w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "status", *points, "total", "max_score", "notes"])
         for row in rows:

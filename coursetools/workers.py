@@ -26,7 +26,7 @@ from traitlets import Integer
 from traitlets.config import Configurable
 
 from coursetools import intake
-from coursetools.handin_job import StudentOutcome, forget_previous_grading
+from coursetools.handin_job import StudentOutcome, forget_safely
 
 
 class HandInJob(Configurable):
@@ -135,8 +135,7 @@ class WorkerPool:
                     idle.remove(worker)
                     continue
                 busy.remove(worker)
-                if not outcome.graded:  # a worker that died could not clean up after itself
-                    forget_previous_grading(self.db_url, self.root, worker.student)
+                outcome = forget_safely(self.db_url, self.root, outcome)  # a dead worker could not clean up
                 outcomes[worker.student] = outcome
                 on_outcome(outcome)
                 worker = self.after_job(worker, healthy=worker.process.poll() is None, needed=bool(queue))
@@ -149,7 +148,7 @@ class WorkerPool:
                     "no points kept. If the notebook is honest but slow, raise c.HandInJob.wall_budget in "
                     "nbgrader_config.py and grade again"])
                 self.stop_worker(worker)
-                forget_previous_grading(self.db_url, self.root, worker.student)  # whatever it had begun to write
+                outcome = forget_safely(self.db_url, self.root, outcome)  # whatever it had begun to write
                 outcomes[worker.student] = outcome
                 on_outcome(outcome)
                 if queue:

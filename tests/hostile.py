@@ -197,7 +197,8 @@ BAD_IDS = {
     "=1+1": "starts with = + - or @",
     "@SUM(9*9)": "starts with = + - or @",
     "+cmd|' -C calc'!A0": "starts with = + - or @",
-    "forged\n  correct  5  9  6  5  25  graded": "control character or a line break",
+    "forged\n  correct  5  9  6  5  25  graded": "control character, a line break",
+    "Jos\udce9": "not valid UTF-8",  # "José" from an archive written in Latin-1
 }
 
 ATTACKS = {

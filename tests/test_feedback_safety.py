@@ -286,7 +286,9 @@ def test_are_printed_hidden_checks_cut(course_root, autograded_blank, source_nb,
 def test_are_printed_solution_lines_cut_for_a_student_who_never_wrote_them(course_root, autograded_blank, source_nb,
                                                                           release_nb):
     public = {line.strip() for cell in release_nb.cells for line in cell.source.splitlines()}
-    solutions = set(filter(is_long, marked_lines(source_nb, notebooks.SOLUTION_BEGIN, notebooks.SOLUTION_END) - public))
+    # lines that only state the lesson's values are the student's to print: the lesson gives those values
+    solutions = {line for line in marked_lines(source_nb, notebooks.SOLUTION_BEGIN, notebooks.SOLUTION_END) - public
+                 if is_long(line) and not leak_cut.states_a_value(line)}
     nb = with_cells(autograded_blank, code_cell({"output_type": "stream", "name": "stdout",
                                                  "text": "\n".join(sorted(solutions))}))
     lines = assert_inert(render(course_root, nb, "solutions")).lines()
@@ -411,11 +413,16 @@ def test_which_output_lines_are_cut(autograded_blank):
     secrets = leak_cut.secret_lines(autograded_blank, ROOT, course.ASSIGNMENT, course.NOTEBOOK)
     cut = leak_cut.CUT_NOTE + "\n"
     assert leak_cut.cut_secret_lines("  # them\n", secrets) == cut, "a short hidden line, printed on its own"
-    assert leak_cut.cut_secret_lines("inputs = [1.0, 2.0, 3.0, 2.5]\n", secrets) == cut, "a solution never written"
+    answer = "output = inputs[0] * weights[0] + inputs[1] * weights[1] + inputs[2] * weights[2] + bias\n"
+    assert leak_cut.cut_secret_lines(answer, secrets) == cut, "a model answer never written"
+    assert leak_cut.cut_secret_lines(answer.strip()[::-1] + "\n", secrets) == cut, "printed backwards"
+    assert leak_cut.cut_secret_lines("\u200b".join(answer), secrets) == cut, "with zero-width spaces"
+    value = "inputs = [1.0, 2.0, 3.0, 2.5]\n"
+    assert leak_cut.cut_secret_lines(value, secrets) == value, "the lesson gives the values: printing them is no leak"
     assert leak_cut.cut_secret_lines(notebooks.HIDDEN_BEGIN, secrets) == leak_cut.CUT_NOTE
     honest = "]\nbias = 2\n[4.8, 1.21, 2.385]\nfollow # them\n"
     assert leak_cut.cut_secret_lines(honest, secrets) == honest
     written = nbformat.from_dict(autograded_blank)
-    written.cells.append(nbformat.v4.new_code_cell("inputs = [1.0, 2.0, 3.0, 2.5]"))
+    written.cells.append(nbformat.v4.new_code_cell(answer))
     own = leak_cut.secret_lines(written, ROOT, course.ASSIGNMENT, course.NOTEBOOK)
-    assert leak_cut.cut_secret_lines("inputs = [1.0, 2.0, 3.0, 2.5]\n", own) != cut, "the student's own line is theirs"
+    assert leak_cut.cut_secret_lines(answer, own) != cut, "the student's own line is theirs"

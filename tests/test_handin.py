@@ -10,10 +10,11 @@ from nbgrader.api import Gradebook
 from coursetools.engine import export, handin
 
 # Ids real courses use: LMS numbers, emails, hub user names, accented names
-GOOD_IDS = ["s1234567", "jane.doe@example.edu", "ana-maria_99", "zoë", "O'Brien", "x", "a b", "name,with,comma"]
+GOOD_IDS = ["s1234567", "jane.doe@example.edu", "ana-maria_99", "zoë", "O'Brien", "x", "a b", "name,with,comma", "\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627", "Jane\u00a0Doe"]
 BAD_IDS = {
     "": "is not a name", "..": "is not a name", " lead": "space at the start or end", "trail ": "space at the start",
     "tab\there": "control character", "new\nline": "control character", "esc\x1bape": "control character",
+    "Jos\udce9": "not valid UTF-8", "a\u202eb": "text-direction", "p\u2029q": "line break",
     "[A-Z]*": "* ? [ or ]", "a?": "* ? [ or ]", "a/b": "path separator", "a\\b": "path separator",
     "=1+1": "starts with = + - or @", "+1": "starts with", "-x": "starts with", "@SUM(1)": "starts with",
 }

@@ -13,16 +13,12 @@
   binds no name prints the checked value as JSON; `recheck.Recheck` compares
   it outside the kernel.
 - **Output is capped as it arrives.** A cell keeps at most
-  `max_output_bytes` of output; the rest is dropped with a note, so a loop
+  `max_output_bytes` of output, the notebook `max_notebook_output_bytes`;
+  the rest is dropped with a note, so a loop
   printing for its whole time limit cannot fill the grader's memory. Errors
   are always kept: they are what makes a check score 0.
-- **A private socket folder per kernel.** The sandboxed kernel talks over
-  Unix sockets in a fresh folder that only it and this grader share, so no
-  two kernels, and no other process, ever see each other's sockets.
 """
 
-import shutil
-import tempfile
 import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -53,24 +49,16 @@ class GradingExecute(Execute):
 
     total_timeout = Integer(300, help="Seconds the whole notebook may run; later cells are not run.").tag(config=True)
     max_output_bytes = Integer(2 * 1024**2, help="Output one cell may keep; the rest is dropped.").tag(config=True)
+    max_notebook_output_bytes = Integer(8 * 1024**2, help="Output all cells together may keep.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self.stopped_because = ""
         self.output_left, self.output_cut = self.max_output_bytes, False
+        self.notebook_output_left = self.max_notebook_output_bytes
         self.kernel_values = {}
         resources.setdefault("course", {})["kernel_values"] = self.kernel_values
-        self.socket_folder = tempfile.mkdtemp(prefix="course-kernel-")
         self.deadline = time.monotonic() + self.total_timeout
-        try:
-            return super().preprocess(nb, resources, km)
-        finally:
-            shutil.rmtree(self.socket_folder, ignore_errors=True)
-
-    def create_kernel_manager(self):
-        km = super().create_kernel_manager()
-        km.transport = "ipc"
-        km.ip = f"{self.socket_folder}/kernel"
-        return km
+        return super().preprocess(nb, resources, km)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -94,12 +82,15 @@ class GradingExecute(Execute):
     def output(self, outs, msg, display_id, cell_index):
         """Keep a cell's output until it passes `max_output_bytes`; always keep its errors."""
         if msg["msg_type"] != "error":
-            self.output_left -= message_size(msg)
-            if self.output_left < 0:
+            size = message_size(msg)
+            self.output_left -= size
+            self.notebook_output_left -= size
+            if self.output_left < 0 or self.notebook_output_left < 0:
                 if not self.output_cut:
                     self.output_cut = True
                     note = NotebookNode(output_type="stream", name="stderr",
-                                        text=f"[output cut: this cell printed more than {self.max_output_bytes} bytes]\n")
+                                        text=f"[output cut: more than {self.max_output_bytes} bytes in this cell, "
+                                             f"or {self.max_notebook_output_bytes} in the notebook]\n")
                     outs.append(note)
                 return None
         return super().output(outs, msg, display_id, cell_index)

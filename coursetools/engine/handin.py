@@ -22,6 +22,7 @@ formgrader's buttons refuse the same hand-ins before copying any file.
 
 import os
 import stat
+import unicodedata
 from pathlib import Path
 
 # A notebook larger than this is not a hand-in of this course: the lesson's own
@@ -50,8 +51,10 @@ def student_id_problem(student: str) -> str:
         return "is not a name"
     if student != student.strip():
         return "has a space at the start or end"
-    if any(not ch.isprintable() for ch in student):
-        return "contains a control character or a line break"
+    if any(unicodedata.category(ch) == "Cs" for ch in student):  # how Python keeps bytes that were not UTF-8
+        return "is not valid UTF-8 (an archive written with another encoding?)"
+    if any(is_unsafe_character(ch) for ch in student):
+        return "contains a control character, a line break or text-direction marks"
     if student.startswith(FORMULA_STARTS):
         return "starts with = + - or @, which spreadsheets read as a formula"
     if GLOB_CHARACTERS & set(student):
@@ -59,6 +62,19 @@ def student_id_problem(student: str) -> str:
     if SEPARATORS & set(student):
         return "contains a path separator"
     return ""
+
+
+# Bidirectional overrides and isolates reorder how a name reads: an id could pass for another
+TEXT_DIRECTION = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def is_unsafe_character(ch: str) -> bool:
+    """Control characters, line and paragraph separators, text-direction marks, and bytes that were not UTF-8.
+
+    Other invisible characters are part of real names: a zero-width
+    non-joiner in Persian, a no-break space between a first and last name.
+    """
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs") or ch in TEXT_DIRECTION
 
 
 def rename_advice(student: str) -> str:
@@ -69,7 +85,7 @@ def rename_advice(student: str) -> str:
 
 def shown_name(name: str) -> str:
     """A file or folder name as it can be printed: control characters visible, never acted on."""
-    return ascii(name) if not name.isprintable() or name != name.strip() else name
+    return ascii(name) if any(is_unsafe_character(ch) for ch in name) or name != name.strip() else name
 
 
 def kind_of(mode: int) -> str:
@@ -91,7 +107,7 @@ def open_folder(path: Path, dir_fd: int | None = None) -> int:
     return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
 
 
-def check_folder(path: Path) -> None:
+def check_folder(path: Path, limits: bool = True) -> None:
     """Refuse a hand-in folder that holds anything but folders and regular files, or too much.
 
     Walks by descriptors, so a link is seen as a link, never entered.
@@ -119,9 +135,11 @@ def check_folder(path: Path) -> None:
                         if not stat.S_ISREG(mode):
                             raise Refused(f"{shown_name(str(where))} is {kind_of(mode)}, not a plain file: nothing "
                                           "it points to was read; ask for a hand-in without it")
+                        if entry.name.startswith(".") or any(part.startswith(".") for part in shown.parts[1:]):
+                            continue  # a .git folder or editor files: checked for links, never read or counted
                         count += 1
                         total += entry.stat(follow_symlinks=False).st_size
-                        if count > MAX_FILES or total > MAX_FOLDER_BYTES:
+                        if limits and (count > MAX_FILES or total > MAX_FOLDER_BYTES):
                             raise TooLarge(f"the hand-in holds more than {MAX_FILES} files or "
                                           f"{MAX_FOLDER_BYTES // 1024**2} MB: ask for the notebook alone")
             finally:
@@ -163,6 +181,22 @@ def read_regular_file(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
         os.close(fd)
 
 
+def plain_files_below(folder: Path, skip=lambda relative: False) -> dict[str, bytes]:
+    """Every regular file below a folder that `check_folder` accepted, by relative path; links never followed.
+
+    Hidden files and folders (`.git`, `.ipynb_checkpoints`, macOS `._` files)
+    are the editor's or the system's, not the student's work: left out.
+    """
+    files = {}
+    for parent, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(parent, d))]
+        for name in names:
+            relative = os.path.relpath(os.path.join(parent, name), folder)
+            if not name.startswith(".") and not skip(relative):
+                files[relative] = read_regular_file(Path(parent) / name, MAX_FOLDER_BYTES)
+    return files
+
+
 def check_cells(nb) -> None:
     cells = nb.get("cells")
     if isinstance(cells, list) and len(cells) > MAX_CELLS:
@@ -170,12 +204,12 @@ def check_cells(nb) -> None:
                       "ask the student to delete the scratch cells and hand it in again")
 
 
-def check_submission(submitted_folder: Path, student: str) -> None:
+def check_submission(submitted_folder: Path, student: str, limits: bool = True) -> None:
     """Every rule, for one student's folder under submitted/ (as nbgrader lays it out)."""
     problem = student_id_problem(student)
     if problem:
         raise Refused(rename_advice(student))
-    check_folder(submitted_folder / student)
+    check_folder(submitted_folder / student, limits)
 
 
 def guard_nbgrader() -> None:
@@ -189,6 +223,7 @@ def guard_nbgrader() -> None:
     fails on its own, with the reason in nbgrader's log; the others are
     graded.
     """
+    from nbgrader.converters import Autograde
     from nbgrader.converters.base import BaseConverter
 
     if getattr(BaseConverter, "_course_guarded", False):
@@ -207,10 +242,13 @@ def guard_nbgrader() -> None:
     def init_assignment(self, assignment_id, student_id):
         if student_id != ".":  # generate_assignment works on source/, which has no students
             source = Path(self._format_source(assignment_id, student_id))
-            check_submission(source.parent.parent, student_id)
-            check_folder(source)
-            for notebook in self.notebooks:
-                check_cells_of_file(Path(notebook))
+            # Sizes are limits on what a student hands in, so they apply to autograde's input; the
+            # feedback step reads the grader's own output, which only has to hold no link
+            hand_in = isinstance(self, Autograde)
+            check_submission(source.parent.parent, student_id, limits=hand_in)
+            if hand_in:
+                for notebook in self.notebooks:
+                    check_cells_of_file(Path(notebook))
         return original_init_assignment(self, assignment_id, student_id)
 
     BaseConverter.init_notebooks = init_notebooks

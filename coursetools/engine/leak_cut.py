@@ -8,8 +8,10 @@ release notebook are public, and lines the student wrote in their own cells
 are theirs: neither is cut.
 """
 
+import ast
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,7 @@ CUT_NOTE = "[line removed: it repeats the course's hidden checks or model answer
 TEXT_TYPES = ("text/plain", "text/html", "text/markdown")
 
 ANSI_CODE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-HTML_TAG = re.compile(r"<[^>]*>")
+HTML_TAG = re.compile(r"<[^<>]*>")  # never spans another "<": linear on text full of them
 PYTHON_ESCAPES = {"\\n": "\n", "\\t": "\t", "\\r": "\r", "\\'": "'", '\\"': '"'}
 PYTHON_ESCAPE = re.compile(r"\\\\|\\n|\\t|\\r|\\'|\\\"")
 SHORTEST_SECRET = 8
@@ -28,8 +30,9 @@ MARKERS = (notebooks.HIDDEN_BEGIN, notebooks.HIDDEN_END, notebooks.SOLUTION_BEGI
 
 
 def squash(text: str) -> str:
-    """Text without any whitespace: a line still matches when printed with other spacing or split."""
-    return "".join(text.split())
+    """Text without whitespace or invisible characters: a line still matches when printed with other
+    spacing, split, or with zero-width characters between its letters."""
+    return "".join(ch for ch in "".join(text.split()) if unicodedata.category(ch) != "Cf")
 
 
 def _undo_python_escapes(text: str) -> str:
@@ -40,8 +43,8 @@ def _spellings(text: str) -> list[str]:
     """The ways output can show a source line: as is, as a repr (`print(In)`), as HTML."""
     plain = ANSI_CODE.sub("", text)
     as_html_text = html.unescape(HTML_TAG.sub("", plain))
-    return [squash(view) for view in (plain, _undo_python_escapes(plain), as_html_text,
-                                      _undo_python_escapes(as_html_text))]
+    views = (plain, _undo_python_escapes(plain), as_html_text, _undo_python_escapes(as_html_text))
+    return [squash(view) for view in views] + [squash(plain)[::-1]]  # and printed backwards
 
 
 @dataclass(frozen=True)
@@ -108,12 +111,28 @@ def secret_lines(nb, root: Path, assignment: str, notebook: str) -> SecretLines:
     own = [cell for cell in cells if not _is_check(cell)]
     hidden = {squash(line) for line in _marked_lines(source, notebooks.HIDDEN_BEGIN, notebooks.HIDDEN_END)
               | _marked_lines(checks, notebooks.HIDDEN_BEGIN, notebooks.HIDDEN_END) | set(MARKERS)}
-    solutions = {squash(line) for line in _marked_lines(source, notebooks.SOLUTION_BEGIN, notebooks.SOLUTION_END)}
+    solutions = {squash(line) for line in _marked_lines(source, notebooks.SOLUTION_BEGIN, notebooks.SOLUTION_END)
+                 if not states_a_value(line)}
     secret = (hidden | solutions) - {squash(line) for line in _all_lines(release) | _all_lines(own)}
     return SecretLines(
         anywhere=frozenset(line for line in secret if len(line) >= SHORTEST_SECRET),
         alone=frozenset(line for line in secret & hidden
                         if len(line) < SHORTEST_SECRET and any(char.isalnum() for char in line)))
+
+
+def states_a_value(line: str) -> bool:
+    """`weights = [0.2, 0.8, -0.5]`: the lesson gives these values, and a student prints them as their own."""
+    try:
+        statement = ast.parse(line.strip()).body
+    except SyntaxError:
+        return False
+    if len(statement) != 1 or not isinstance(statement[0], ast.Assign):
+        return False
+    try:
+        ast.literal_eval(statement[0].value)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return False
+    return True
 
 
 def cut_output_secrets(output: dict, secrets: SecretLines) -> dict:

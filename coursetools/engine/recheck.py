@@ -129,7 +129,7 @@ def stop(process) -> None:
     process.wait()
 
 
-def run_rerun(plan: dict, sandboxed: bool, timeout: float) -> RerunReport:
+def run_rerun(plan: dict, sandboxed: bool, timeout: float, folder=None) -> RerunReport:
     """Start the runner (in the sandbox unless told otherwise) and collect its reports.
 
     The runner reports before every cell; a cell that keeps it silent for
@@ -141,7 +141,13 @@ def run_rerun(plan: dict, sandboxed: bool, timeout: float) -> RerunReport:
     argv = [sys.executable, "-E", "-s", "-c", RUNNER.read_text()]
     report = RerunReport()
     try:
-        process = subprocess.Popen(sandbox.command(argv) if sandboxed else argv, stdin=subprocess.PIPE,
+        if scratch:  # the notebook's companion files, as the kernel had them
+            for host, inside in sandbox.handin_files(folder):
+                target = Path(scratch) / Path(inside).relative_to(sandbox.SCRATCH)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(host, target)
+        command = sandbox.command(argv, read_only_files=sandbox.handin_files(folder)) if sandboxed else argv
+        process = subprocess.Popen(command, stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=scratch or "/",
                                    preexec_fn=sandbox.apply_limits, start_new_session=True)
         progress = Progress(process.stdout)
@@ -303,7 +309,8 @@ class Recheck(NbGraderPreprocessor):
             plan = rerun_plan(nb, {c.exercise: {name: {"secret": pins[c.exercise][name], "lesson": lesson_value}
                                                 for name, (lesson_value, _) in c.inputs.items()}
                                    for c in computations.values()}, max(pending), cell_timeout)
-            report = run_rerun(plan, self.sandboxed, max(1, round(deadline - time.monotonic())))
+            report = run_rerun(plan, self.sandboxed, max(1, round(deadline - time.monotonic())),
+                               resources.get("metadata", {}).get("path"))
             stopped_before = None
             for index, computation in computations.items():
                 value = report.values.get(computation.check)

@@ -22,6 +22,7 @@ unprivileged users wherever Linux user namespaces are enabled.
 import os
 import resource
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -110,11 +111,37 @@ def private_folders() -> list[str]:
             "--perms", "1777", "--size", str(SCRATCH_SIZE), "--tmpfs", "/dev/shm"]
 
 
-def command(argv: list[str], writable: tuple[Path, ...] = ()) -> list[str]:
+def handin_files(folder) -> list[tuple[str, str]]:
+    """The notebook's companion files (the student's data and modules, the course's figures) as
+    (host path, path in the sandbox's /tmp) pairs: regular files only, never a link, no notebook.
+
+    `folder` is the autograded folder, which only nbgrader writes (from plain
+    files intake or the nbgrader guard accepted); nothing in the sandbox can
+    write there.
+    """
+    if folder is None or not os.path.isdir(folder) or os.path.islink(folder):
+        return []
+    pairs = []
+    for parent, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(parent, d))]
+        for name in names:
+            path = os.path.join(parent, name)
+            if name.endswith(".ipynb") or not stat.S_ISREG(os.lstat(path).st_mode):
+                continue
+            pairs.append((path, os.path.join(SCRATCH, os.path.relpath(path, folder))))
+    return sorted(pairs)
+
+
+def command(argv: list[str], writable: tuple[Path, ...] = (), read_only_files=(), environment=None,
+            extra_flags=()) -> list[str]:
     """The bwrap command line that runs `argv` sandboxed, in its private `/tmp`.
 
     `writable` folders are shared with the grader; only the kernel's socket
     folder is ever passed, never a folder the grader reads files from.
+    `read_only_files` are (host path, sandbox path) pairs mounted read-only,
+    for the notebook's companion files (`handin_files`). `environment`
+    overrides entries of `ENVIRONMENT`. `extra_flags` are more bubblewrap
+    flags, such as the kernel's folder and connection file.
     """
     root = as_root()
     flags = ["bwrap", *isolation_flags(root), "--die-with-parent", "--new-session", "--clearenv",
@@ -128,8 +155,15 @@ def command(argv: list[str], writable: tuple[Path, ...] = ()) -> list[str]:
         flags += ["--ro-bind", path, path]
     for path in mounted:
         flags += ["--bind", path, path]
-    flags += ["--chdir", SCRATCH]
-    for name, value in ENVIRONMENT.items():
+    # folders for nested companion files, open to `nobody` (bwrap as root would make them 0700)
+    nested = sorted({str(parent) for _, inside in read_only_files for parent in Path(inside).parents
+                     if str(parent).startswith(SCRATCH + "/")}, key=lambda p: p.count("/"))
+    for folder in nested:
+        flags += ["--perms", "0755", "--dir", folder]
+    for host, inside in read_only_files:
+        flags += ["--ro-bind", host, inside]
+    flags += [*extra_flags, "--chdir", SCRATCH]
+    for name, value in {**ENVIRONMENT, **(environment or {})}.items():
         flags += ["--setenv", name, value]
     return [*flags, *drop_privileges(root), *argv]
 

@@ -1,28 +1,43 @@
-"""Start an IPython kernel inside the bubblewrap sandbox: the `course-sandbox` kernelspec's command.
+"""Start an IPython kernel inside the bubblewrap sandbox, and connect to it: the `course-sandbox` kernel.
 
-Run by jupyter_client as `python sandbox_kernel.py CONNECTION_FILE`. The
-kernel talks to nbgrader over Unix sockets only (no network exists in the
-sandbox), in the folder that the connection file's `ip` names; that folder
-and the sandbox's own `/tmp`, its working folder, are the only writable
-places it sees. It never works in the notebook's folder: nbgrader reads and
-writes there as the grader afterwards, and must find nothing the student's
-code could have left (links, pipes, extra notebooks, the notebook itself
-with its hidden tests).
+`launch` is the kernelspec's command (jupyter_client runs it as `python
+sandbox_kernel.py CONNECTION_FILE`). The kernel talks over Unix sockets only
+(no network exists in the sandbox), and creates them in a folder of the
+sandbox's own size-limited `/tmp`, which is also its working folder: no
+folder outside the sandbox is writable by it. Its connection file is copied
+in by bubblewrap. The notebook's companion files are there read-only. It
+never works in the notebook's folder: nbgrader reads and writes there as the
+grader afterwards, and must find nothing the student's code could have left.
+
+`SandboxKernelManager` (nbgrader_config.py names it for every kernel nbgrader
+starts) reaches those sockets from outside through `/proc/<pid>/root`, the
+sandbox's own root as the kernel's first process sees it. The grader never
+creates, owns or deletes anything in the sandbox.
 
 Usage: python -m coursetools.engine.sandbox_kernel install
        (writes the kernelspec into this Python environment; `make` runs it)
 """
 
+import asyncio
 import json
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
 
 if __package__ in (None, ""):  # started by path, as the kernelspec does
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from coursetools.engine import sandbox  # noqa: E402
+
+# Where the kernel's sockets and connection file live, inside the sandbox
+KERNEL_FOLDER = f"{sandbox.SCRATCH}/.kernel"
+# Plots show in the notebook, as in Jupyter (the sandbox's default backend draws nothing)
+KERNEL_ENVIRONMENT = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+SANDBOX_START_TIMEOUT = 10  # seconds for bubblewrap to create the sandbox's first process
 
 
 def fail(message: str) -> None:
@@ -39,22 +54,94 @@ def launch(connection_file: Path) -> None:
     if info.get("transport") != "ipc":
         fail("the sandbox has no network, so its kernel needs Unix sockets: set "
              "c.KernelManager.transport = 'ipc' in nbgrader_config.py (the course's config does)")
-    sockets = Path(info["ip"]).parent
-    if sockets.is_symlink() or not sockets.is_dir():
-        fail(f"the socket folder {sockets} must be a folder, not a link")
-    # the kernel reads its connection file from its socket folder, the only other place it sees
-    private_copy = sockets / connection_file.name
-    shutil.copyfile(connection_file, private_copy)
-    sandbox.hand_over(sockets)
+    info["ip"] = f"{KERNEL_FOLDER}/kernel"
+    # bubblewrap copies the kernel's connection file in from a pipe: no file of it exists outside
+    read_end, write_end = os.pipe()
+    os.write(write_end, json.dumps(info).encode())
+    os.close(write_end)
+    os.set_inheritable(read_end, True)
     sandbox.apply_limits()
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(private_copy), "--HistoryManager.hist_file=:memory:"]
-    command = sandbox.command(argv, writable=(sockets,))
+    inside_file = f"{KERNEL_FOLDER}/connection.json"
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", inside_file, "--HistoryManager.hist_file=:memory:"]
+    # nbgrader starts the kernel in the notebook's folder: its companion files are given read-only
+    command = sandbox.command(argv, read_only_files=sandbox.handin_files(os.getcwd()), environment=KERNEL_ENVIRONMENT,
+                              extra_flags=["--perms", "1777", "--dir", KERNEL_FOLDER,
+                                           "--perms", "0644", "--file", str(read_end), inside_file])
     # the kernel writes nothing the grader wants on stdout or stderr, and student code can write
     # there too: neither reaches the grader's terminal
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     os.execvp(command[0], command)
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def sandbox_process(launcher: int) -> int | None:
+    """A process inside the sandbox whose root this grader may look through, once the sandbox is set up.
+
+    Until the launcher has become bubblewrap it is still Python, and its
+    children (the sandbox check it runs first) are not the kernel's. Inside,
+    the first process that shows the kernel's folder through `/proc/<pid>/root`
+    will do: bubblewrap's own may refuse an unprivileged grader, the kernel's
+    does not.
+    """
+    try:
+        if Path(f"/proc/{launcher}/comm").read_text().strip() != "bwrap":
+            return None
+    except OSError:
+        return None
+    pending = children(launcher)
+    while pending:
+        pid = pending.pop(0)
+        if os.path.isdir(f"/proc/{pid}/root{KERNEL_FOLDER}"):
+            return pid
+        pending += children(pid)
+    return None
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """jupyter_client's kernel manager, connecting to a sandboxed kernel's sockets through /proc.
+
+    For any other kernel (`--no-sandbox` grades in `python3`) it is the
+    stock manager.
+    """
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.kernel_name == sandbox.KERNEL_NAME:
+            # ports are chosen as free names next to `ip`: a folder only this grader can write to
+            self.transport = "ipc"
+            self._private_folder = tempfile.mkdtemp(prefix="course-kernel-")
+            self.ip = f"{self._private_folder}/kernel"
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.kernel_name != sandbox.KERNEL_NAME:
+            return
+        # the launcher became bubblewrap; its first child is the sandbox's own first process
+        launcher = self.provisioner.process.pid
+        for _ in range(SANDBOX_START_TIMEOUT * 100):
+            child = sandbox_process(launcher)
+            if child is not None:
+                self.ip = f"/proc/{child}/root{KERNEL_FOLDER}/kernel"
+                return
+            if self.provisioner.process.poll() is not None:
+                break
+            await asyncio.sleep(0.01)
+        raise RuntimeError(f"the {sandbox.KERNEL_NAME} kernel did not start its sandbox: check that "
+                           "`bwrap` runs here (see `make grade`'s message)")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart)
+        folder = getattr(self, "_private_folder", None)
+        if folder and not restart:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def install(prefix: str = sys.prefix) -> Path:
