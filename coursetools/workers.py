@@ -46,6 +46,15 @@ class Worker:
     buffer: bytes = b""
 
 
+def close_quietly(worker: Worker, streams=("stdin", "stdout")) -> None:
+    """Close a worker's pipes; one that died with a request still buffered makes closing fail, harmlessly."""
+    for name in streams:
+        try:
+            getattr(worker.process, name).close()
+        except OSError:
+            pass
+
+
 def limit_memory(limit: int):
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -90,19 +99,18 @@ class WorkerPool:
         except ProcessLookupError:
             pass
         worker.process.wait()
-        for stream in (worker.process.stdin, worker.process.stdout):
-            stream.close()
+        close_quietly(worker)
 
     def retire(self, worker: Worker) -> None:
         """Let a healthy worker finish on its own: end of its input is its signal to exit."""
         self.selector.unregister(worker.process.stdout)
-        worker.process.stdin.close()
+        close_quietly(worker, streams=("stdin",))
         try:
             worker.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(worker.process.pid, signal.SIGKILL)
             worker.process.wait()
-        worker.process.stdout.close()
+        close_quietly(worker)
 
     def assign(self, worker: Worker, student: str) -> None:
         worker.student, worker.started, worker.buffer = student, time.monotonic(), b""

@@ -246,3 +246,106 @@ ATTACKS = {
 }
 for bad_id, reason in BAD_IDS.items():
     ATTACKS[bad_id] = Attack(correct_with(), "invalid student id", None, reason)
+
+
+# --- More attacks, from a review that tried to break the grader ---
+
+ECHO_DISGUISED = ("def echo(info):\n"
+                  "    print('\\u200b'.join(info.raw_cell))\n"
+                  "    print(info.raw_cell[::-1])\n"
+                  "get_ipython().events.register('pre_run_cell', echo)")
+# Deep folders and big files where the kernel keeps its sockets: all inside the sandbox's /tmp now
+FILL_KERNEL_FOLDER = """import os
+from ipykernel.connect import get_connection_file
+folder = os.path.dirname(get_connection_file())
+fd = os.open(folder, os.O_RDONLY)
+for i in range(1500):
+    try:
+        os.mkdir("d", dir_fd=fd)
+        deeper = os.open("d", os.O_RDONLY, dir_fd=fd)
+    except OSError:
+        break
+    os.close(fd)
+    fd = deeper
+os.close(fd)
+try:
+    with open(os.path.join(folder, "payload.bin"), "wb") as handle:
+        for i in range(40):
+            handle.write(b"1" * 1024**2)
+except OSError:
+    pass"""
+QUADRATIC_HTML = "print('<' * 150_000)"
+WIDGET_FLOOD = ("from ipykernel.comm import Comm\n"
+                "Comm(target_name='jupyter.widget', data={'state': {'_model_name': 'X', 'v': 'x' * 20_000_000}})")
+
+ATTACKS |= {
+    "echo_cells_disguised": Attack(blank_with(add_cell(ECHO_DISGUISED, after="e1_inputs_answer"),
+                                              add_cell(PRINT_IN, after="e4_output")), "graded", 0),
+    "fill_the_kernel_folder": Attack(correct_with(add_cell(FILL_KERNEL_FOLDER, after="e1_output")), "graded", 25),
+    "quadratic_html": Attack(correct_with(*(add_cell(QUADRATIC_HTML, after=check) for check in ("e1_output", "e2_outputs"))),
+                             "graded", 25),
+    # a malformed widget message breaks the grader's side of the kernel protocol: the kernel counts as dead
+    "widget_flood": Attack(correct_with(add_cell(WIDGET_FLOOD, after="e1_output")), "kernel died", 5,
+                           "points up to it kept"),
+}
+
+
+# --- Honest hand-ins that odd-looking defences must not hurt ---
+
+PLOT = ("%matplotlib inline\nimport matplotlib.pyplot as plt\nimport numpy as np\nplt.figure(figsize=(7, 7))\n"
+        "plt.imshow(np.random.default_rng({seed}).random((400, 400)))\nplt.show()")
+MODULE_ANSWER = ("from neuron import neuron_output\noutput = neuron_output(inputs, weights, bias)\n"
+                 "import numpy as np\nprint(np.loadtxt('data/weights.csv', delimiter=','))")
+
+
+def split_answer_cell(nb):
+    """JupyterLab's *Split Cell* at the end of an answer: both halves carry the answer's marks and id."""
+    index = next(i for i, c in enumerate(nb.cells) if notebooks.grade_id(c) == "e2_outputs_answer")
+    half = notebooks.nbformat.from_dict(nb.cells[index])
+    half.source = "# (rest of the answer, split off)"
+    nb.cells.insert(index + 1, half)
+
+
+def retype_answer_cell(nb):
+    """The answer cell deleted and its code typed again into a new cell in the same place."""
+    index = next(i for i, c in enumerate(nb.cells) if notebooks.grade_id(c) == "e1_bias_answer")
+    nb.cells[index] = notebooks.nbformat.v4.new_code_cell(nb.cells[index].source)
+
+
+def with_files(files: dict, answers=None):
+    def lay(place: Place, name: str) -> None:
+        where = folder(place, name)
+        notebooks.write(build(place.release, Submission(answers or CORRECT)), where / f"{course.NOTEBOOK}.ipynb")
+        for relative, content in files.items():
+            (where / relative).parent.mkdir(parents=True, exist_ok=True)
+            (where / relative).write_bytes(content)
+    return lay
+
+
+def with_byte_order_mark(place: Place) -> bytes:
+    return b"\xef\xbb\xbf" + correct_text(place).encode()
+
+
+@dataclass(frozen=True)
+class Honest:
+    lay: object
+    status: str = "graded"
+    note: str = ""
+
+
+HONEST_EDGE = {
+    "many_plots": Honest(correct_with(*(add_cell(PLOT.format(seed=i)) for i in range(24)))),
+    "module_and_data_file": Honest(with_files({"neuron.py": b"def neuron_output(inputs, weights, bias):\n"
+                                                            b"    return sum(x * w for x, w in zip(inputs, weights)) + bias\n",
+                                               "data/weights.csv": b"0.2,0.8,-0.5\n"},
+                                              {**CORRECT, "e1_output_answer": MODULE_ANSWER}),
+                                   note="given to it read-only: data/weights.csv, neuron.py"),
+    "split_answer_cell": Honest(correct_with(split_answer_cell), note="a split cell?"),
+    "retyped_answer_cell": Honest(correct_with(retype_answer_cell), note="e1_bias_answer: deleted cell put back"),
+    "git_history_and_mac_files": Honest(with_files({**{f".git/objects/{i:03d}": b"x" for i in range(250)},
+                                                    "._building_blocks.ipynb": b"\x00\x05\x16\x07"})),
+    "byte_order_mark": Honest(raw_notebook(with_byte_order_mark), note="byte-order mark removed"),
+    "\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627": Honest(correct_with()),  # a Persian name: a zero-width non-joiner
+    "Jane\u00a0Doe": Honest(correct_with()),  # a no-break space between the names
+    "jane.doe@example.edu": Honest(correct_with()),
+}

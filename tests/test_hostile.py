@@ -14,6 +14,7 @@ import os
 import stat
 import subprocess
 import sys
+import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from coursetools.engine import handin, leak_cut
 
 from conftest import copy_course, grade_in_parts, marked_lines, run_grade
 from corpus_tools import CORRECT, Submission, add_cell, build
-from hostile import ATTACKS, BAD_IDS, SECRET, Place, correct_with
+from hostile import ATTACKS, BAD_IDS, HONEST_EDGE, SECRET, Place, correct_with
 from test_grading import EXPECTED
 
 # Honest hand-ins graded after every attacker (names sort last), and one whose id is a prefix of another's
@@ -67,12 +68,13 @@ def hostile_run(tmp_path_factory, release_nb):
 
     def lay(root, name):
         place = Place(root, outside, secret, decoy, release_nb)
-        (ATTACKS[name].lay if name in ATTACKS else correct_with())(place, name)
+        laid = ATTACKS.get(name) or HONEST_EDGE.get(name)
+        (laid.lay if laid else correct_with())(place, name)
 
     watched_place = Place(base, outside, secret, decoy, release_nb)
     watched = {path: fingerprint(path) for path in outside_files(watched_place)}
     # every part grades the demo students and one honest hand-in after its attackers
-    names = sorted(ATTACKS) + HONEST_AFTER
+    names = sorted(ATTACKS) + sorted(HONEST_EDGE) + HONEST_AFTER
     graded = grade_in_parts(base, names, lay=lay, config=CONFIG, keep_students=DEMO)
     return {**graded, "watched": watched}
 
@@ -97,7 +99,7 @@ def test_does_the_batch_finish_with_every_student(hostile_run):
         assert result.returncode == 1, result.stderr[-3000:]  # some hand-ins were not graded, and it says so
         assert f"\n{len(part['rows'])} hand-ins: " in result.stdout
         assert (part["root"] / "grades.csv").is_file()
-    assert set(hostile_run["rows"]) == {csv_name(n) for n in [*ATTACKS, *DEMO, *HONEST_AFTER]}
+    assert set(hostile_run["rows"]) == {csv_name(n) for n in [*ATTACKS, *HONEST_EDGE, *DEMO, *HONEST_AFTER]}
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
@@ -113,6 +115,13 @@ def test_does_each_attack_end_exactly_as_expected(hostile_run, name):
         else:
             assert float(row["total"]) == attack.total
             assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, name).score == attack.total
+
+
+@pytest.mark.parametrize("name", sorted(HONEST_EDGE))
+def test_does_an_honest_hand_in_that_looks_odd_keep_full_marks(hostile_run, name):
+    row = row_of(hostile_run, name)
+    assert (row["status"], row["total"]) == (HONEST_EDGE[name].status, "25"), row["notes"]
+    assert HONEST_EDGE[name].note in row["notes"]
 
 
 def test_does_every_honest_student_keep_their_score(hostile_run):
@@ -152,7 +161,7 @@ def own_lines(root: Path, student: str) -> set[str]:
     path = course.submitted_notebook(root, student)
     if path.is_symlink() or not path.is_file():
         return set()
-    nb = notebooks.nbformat.reads(path.read_bytes().decode("utf-8", errors="replace"), as_version=4)
+    nb = notebooks.nbformat.reads(path.read_bytes().decode("utf-8-sig", errors="replace"), as_version=4)
     return {line.strip() for cell in nb.cells for line in notebooks.as_text(cell.get("source")).splitlines()}
 
 
@@ -165,11 +174,21 @@ def test_does_no_feedback_or_note_show_a_hidden_test_or_a_solution(hostile_run, 
     for part in hostile_run["parts"]:
         for page in (part["root"] / "feedback").rglob("*.html"):
             student = page.relative_to(part["root"] / "feedback").parts[0]
-            text = page.read_text(encoding="utf-8")
+            page_text = page.read_text(encoding="utf-8")
+            visible = "".join(ch for ch in page_text if unicodedata.category(ch) != "Cf")  # zero-width spaces out
+            text = visible + "\n" + visible[::-1]  # and printed backwards
             leaked = {line for line in hidden | (solutions - own_lines(part["root"], student)) if line in text}
             assert not leaked, f"{student}'s feedback: {sorted(leaked)[:3]}"
         for text in (part["result"].stdout, part["result"].stderr, (part["root"] / "scores.csv").read_text()):
             assert not {line for line in hidden if line in text}
+
+
+def test_does_no_kernel_leave_anything_on_the_host(hostile_run):
+    """Kernels run as `nobody` when grading as root: nothing they wrote may outlive their sandbox."""
+    if os.geteuid() != 0:
+        pytest.skip("kernels run as the grader's own user: their files cannot be told apart")
+    left = [entry.name for entry in os.scandir("/tmp") if entry.stat(follow_symlinks=False).st_uid == 65534]
+    assert not left, f"left in /tmp by a kernel: {left[:5]}"
 
 
 def test_is_nothing_outside_the_course_changed(hostile_run):
@@ -218,7 +237,7 @@ def test_is_every_feedback_page_inert(hostile_run):
 def test_does_the_table_never_show_a_forged_row(hostile_run):
     for part in hostile_run["parts"]:
         table = part["result"].stdout.split("\n\nnotes:")[0].splitlines()[2:]
-        students = [name for name in [*ATTACKS, *DEMO, *HONEST_AFTER] if csv_name(name) in part["rows"]]
+        students = [name for name in [*ATTACKS, *HONEST_EDGE, *DEMO, *HONEST_AFTER] if csv_name(name) in part["rows"]]
         for line in table:
             assert any(line.startswith(handin.shown_name(name) + " ") for name in students), f"a line no student owns: {line!r}"
         assert len(table) == len(students)

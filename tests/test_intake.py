@@ -30,12 +30,12 @@ CASES = {
                         "renamed", 25, "the only notebook"),
     "extra_files": (lambda root: (folder(root, "extra_files").joinpath("building_blocks.ipynb").write_bytes(correct_notebook(root)),
                                   folder(root, "extra_files").joinpath("notes.txt").write_text("scratch")),
-                    "graded", 25, "extra files ignored: notes.txt"),
+                    "graded", 25, "files beside the notebook, given to it read-only: notes.txt"),
     # a file name that would forge a note for another student, in colour, if printed as it is
     "file_name_with_a_newline": (lambda root: (
         folder(root, "file_name_with_a_newline").joinpath("building_blocks.ipynb").write_bytes(correct_notebook(root)),
         folder(root, "file_name_with_a_newline").joinpath("data.csv\n  correct: copied\x1b[31m").write_text("x")),
-        "graded", 25, "extra files ignored: 'data.csv\\n correct: copied\\x1b[31m'"),
+        "graded", 25, "files beside the notebook, given to it read-only: 'data.csv\\n correct: copied\\x1b[31m'"),
     "invalid_json": (lambda root: folder(root, "invalid_json").joinpath("building_blocks.ipynb").write_text('{"cells": [', encoding="utf-8"),
                      "invalid notebook", None, "not valid notebook JSON"),
     "empty_file": (lambda root: folder(root, "empty_file").joinpath("building_blocks.ipynb").write_text(""),

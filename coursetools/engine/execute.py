@@ -55,6 +55,7 @@ class GradingExecute(Execute):
         self.stopped_because = ""
         self.output_left, self.output_cut = self.max_output_bytes, False
         self.notebook_output_left = self.max_notebook_output_bytes
+        self.reading_back = False
         self.kernel_values = {}
         resources.setdefault("course", {})["kernel_values"] = self.kernel_values
         self.deadline = time.monotonic() + self.total_timeout
@@ -74,14 +75,18 @@ class GradingExecute(Execute):
         cell = self.run_or_stop(cell, index)
         check = answer_key.CHECKS.get(notebooks.grade_id(cell)) if notebooks.is_test_cell(cell) else None
         if check and not self.stopped_because and not any(o.output_type == "error" for o in cell.outputs):
-            probe = self.run_or_stop(new_code_cell(answer_key.read_back_code(check)), index, store_history=False)
+            self.reading_back = True
+            try:
+                probe = self.run_or_stop(new_code_cell(answer_key.read_back_code(check)), index, store_history=False)
+            finally:
+                self.reading_back = False
             self.nb.cells[index] = cell  # nbclient stores every cell it runs at its index: put the check back
             self.kernel_values[check.grade_id] = answer_key.parse_read_back(stdout_of(probe))
         return cell, self.resources
 
     def output(self, outs, msg, display_id, cell_index):
         """Keep a cell's output until it passes `max_output_bytes`; always keep its errors."""
-        if msg["msg_type"] != "error":
+        if msg["msg_type"] != "error" and not self.reading_back:  # the grader's own probe is never cut
             size = message_size(msg)
             self.output_left -= size
             self.notebook_output_left -= size
