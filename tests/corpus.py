@@ -231,7 +231,8 @@ TAMPERING = {
     "check_turned_markdown": Submission(with_answer("e1_output_answer", "output = 0"), ["e1_output"],
                                         "tampered and restored", to_markdown("e1_output")),
     "invented_check": Submission(CORRECT, [], "tampered and restored", invent_check),
-    "answer_metadata_stripped": Submission(CORRECT, [], "tampered and restored", strip_metadata("e2_bias1_answer")),
+    # an answer cell without its marks counts as deleted and retyped: the stub is put back, only noted
+    "answer_metadata_stripped": Submission(CORRECT, [], "graded", strip_metadata("e2_bias1_answer")),
     "fresh_start_removed": Submission(PLAIN_PYTHON, NUMPY_CHECKS, "tampered and restored",
                                       set_source("e3_fresh_start", "pass")),
 }

@@ -51,6 +51,16 @@ def test_is_every_secret_result_far_from_the_lessons(check):
         assert all(abs(a - b) >= secret_inputs.MIN_DISTANCE_FROM_LESSON for a, b in zip(result, lesson_result))
 
 
+@pytest.mark.parametrize("check", sorted(answer_key.COMPUTATIONS))
+def test_is_no_secret_value_any_lesson_value_of_its_exercise(check):
+    """A loop that rebinds `bias1` to the secret `bias2` must not hold the lesson's `bias1` and be pinned again."""
+    computation = answer_key.COMPUTATIONS[check]
+    lesson_values = [value for value, _ in computation.inputs.values()]
+    for student in STUDENTS:
+        for secret in secret_inputs.draw(KEY, "building_blocks", student, computation).values():
+            assert not any(answer_key.matches(secret, value, 0) for value in lesson_values), (student, secret)
+
+
 def test_is_the_course_key_made_once_and_private(tmp_path):
     path = tmp_path / secret_inputs.SECRET_FILE
     key = secret_inputs.course_secret(path)

@@ -137,6 +137,10 @@ def test_does_every_graded_cell_follow_the_house_style(source_nb):
         assert "assert" in visible, f"{grade_id}: no visible check"
         assert "When graded" in hidden and notebooks.HIDDEN_END in hidden, \
             f"{grade_id}: the hidden part does not say what else runs when the notebook is graded"
+        # nbgrader runs check cells in the student's kernel, which can print them: the hidden part
+        # holds no secret, only words; what it describes runs outside the kernel
+        hidden_lines = notebooks.marked_regions(cell.source, notebooks.HIDDEN_BEGIN, notebooks.HIDDEN_END)
+        assert all(line.startswith("#") for line in hidden_lines), f"{grade_id}: code in the hidden part"
         for node in ast.walk(tree):
             if isinstance(node, ast.Assert):
                 assert node.msg is not None, f"{grade_id}: an assert without a message for the student"

@@ -7,10 +7,10 @@ kernelspec) and the recheck that runs it again on secret inputs
 the machine and the same limits:
 
 - visible: read-only system files and the Python environment, a private
-  writable `/tmp` that is also the working folder and vanishes with the
-  sandbox, and whatever extra folder the caller names (the kernel's socket
-  folder); no course folder, gradebook, home directory or network, and no
-  folder that the grader reads or writes afterwards;
+  writable `/tmp` that is also the working folder (where the kernel keeps
+  its sockets too) and vanishes with the sandbox, and the notebook's
+  companion files in it, read-only; no course folder, gradebook, home
+  directory or network, and no folder outside that it can write to;
 - limits: memory, CPU time, processes and file size (`LIMITS`);
 - user: a root grader sets the sandbox up as root and runs the code as
   `nobody`, with no capabilities.
@@ -132,13 +132,11 @@ def handin_files(folder) -> list[tuple[str, str]]:
     return sorted(pairs)
 
 
-def command(argv: list[str], writable: tuple[Path, ...] = (), read_only_files=(), environment=None,
-            extra_flags=()) -> list[str]:
+def command(argv: list[str], read_only_files=(), environment=None, extra_flags=()) -> list[str]:
     """The bwrap command line that runs `argv` sandboxed, in its private `/tmp`.
 
-    `writable` folders are shared with the grader; only the kernel's socket
-    folder is ever passed, never a folder the grader reads files from.
-    `read_only_files` are (host path, sandbox path) pairs mounted read-only,
+    Nothing outside the sandbox is writable in it. `read_only_files` are
+    (host path, sandbox path) pairs mounted read-only,
     for the notebook's companion files (`handin_files`). `environment`
     overrides entries of `ENVIRONMENT`. `extra_flags` are more bubblewrap
     flags, such as the kernel's folder and connection file.
@@ -149,12 +147,9 @@ def command(argv: list[str], writable: tuple[Path, ...] = (), read_only_files=()
              "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
              "--symlink", "usr/sbin", "/sbin"]
     read_only = [path for path in SYSTEM_DIRS + python_dirs() if os.path.exists(path)]
-    mounted = [str(path) for path in writable]
-    flags += traversable_parents(read_only + mounted)
+    flags += traversable_parents(read_only)
     for path in read_only:
         flags += ["--ro-bind", path, path]
-    for path in mounted:
-        flags += ["--bind", path, path]
     # folders for nested companion files, open to `nobody` (bwrap as root would make them 0700)
     nested = sorted({str(parent) for _, inside in read_only_files for parent in Path(inside).parents
                      if str(parent).startswith(SCRATCH + "/")}, key=lambda p: p.count("/"))
@@ -166,20 +161,6 @@ def command(argv: list[str], writable: tuple[Path, ...] = (), read_only_files=()
     for name, value in {**ENVIRONMENT, **(environment or {})}.items():
         flags += ["--setenv", name, value]
     return [*flags, *drop_privileges(root), *argv]
-
-
-def hand_over(folder: Path) -> None:
-    """Give a folder tree to the unprivileged user, when the grader is root.
-
-    Never follows a symbolic link: whatever a student or an earlier kernel
-    left in the folder is changed itself, never what it points to.
-    """
-    if not as_root():
-        return
-    os.chown(folder, KERNEL_UID, KERNEL_GID, follow_symlinks=False)
-    for parent, dirs, files in os.walk(folder, followlinks=False):
-        for name in dirs + files:
-            os.chown(os.path.join(parent, name), KERNEL_UID, KERNEL_GID, follow_symlinks=False)
 
 
 def apply_limits() -> None:

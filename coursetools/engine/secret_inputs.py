@@ -56,10 +56,17 @@ def draw_value(rng: random.Random, shape_of, grid: Grid):
 
 
 def far_from_lesson(computation: Computation, values: dict) -> bool:
+    """Secret values that no pinning can mistake for the lesson's, with a result far from the lesson's.
+
+    No secret value equals the lesson's value of any name of the exercise:
+    a loop that rebinds `bias1` to the secret `bias2` must not find the
+    lesson's `bias1` there and have it pinned again.
+    """
     lesson_values = {name: value for name, (value, _) in computation.inputs.items()}
     lesson_result, result = computation.formula(lesson_values), computation.formula(values)
     close = [abs(a - b) < MIN_DISTANCE_FROM_LESSON for a, b in zip(flat(result), flat(lesson_result))]
-    return not any(close) and not any(matches(values[name], value, 0) for name, value in lesson_values.items())
+    return not any(close) and not any(matches(secret, lesson, 0)
+                                      for secret in values.values() for lesson in lesson_values.values())
 
 
 def flat(value) -> list:
