@@ -303,6 +303,7 @@ def split_answer_cell(nb):
     index = next(i for i, c in enumerate(nb.cells) if notebooks.grade_id(c) == "e2_outputs_answer")
     half = notebooks.nbformat.from_dict(nb.cells[index])
     half.source = "# (rest of the answer, split off)"
+    half["id"] = "split-off-half"  # a new id, as JupyterLab gives it; the marks are copied
     nb.cells.insert(index + 1, half)
 
 

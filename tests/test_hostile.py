@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -41,6 +42,8 @@ c.Recheck.timeout = 40
 c.HandInJob.wall_budget = 120
 """
 GRADEBOOK_HEADER = b"SQLite format 3"
+# The budget test's: well above an honest hand-in's time on a loaded machine, well below its sleep
+BUDGET = 20
 
 
 def fingerprint(path: Path):
@@ -73,10 +76,17 @@ def hostile_run(tmp_path_factory, release_nb):
 
     watched_place = Place(base, outside, secret, decoy, release_nb)
     watched = {path: fingerprint(path) for path in outside_files(watched_place)}
+    # Smaller runs that mostly wait (a sleeping hand-in, workers that cannot start, nbgrader's
+    # own commands) go alongside the two parts rather than after them
+    side = ThreadPoolExecutor(3)
+    side_runs = {"budget": side.submit(budget_run, base / "budget", release_nb),
+                 "memory": side.submit(memory_run, base / "memory"),
+                 "nbgrader_commands": side.submit(nbgrader_commands_run, base / "nbgrader", release_nb)}
     # every part grades the demo students and one honest hand-in after its attackers
     names = sorted(ATTACKS) + sorted(HONEST_EDGE) + HONEST_AFTER
     graded = grade_in_parts(base, names, lay=lay, config=CONFIG, keep_students=DEMO)
-    return {**graded, "watched": watched}
+    side.shutdown(wait=False)
+    return {**graded, **side_runs, "watched": watched}
 
 
 def csv_name(student: str) -> str:
@@ -263,65 +273,90 @@ def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def test_does_nbgrader_itself_refuse_links_and_glob_ids(tmp_path, release_nb):
-    """`nbgrader autograde` and `generate_feedback`, run by hand on submitted/, refuse the same hand-ins."""
-    root = copy_course(tmp_path / "course", keep_students=["correct"])
-    outside = tmp_path / "outside"
+REFUSED_BY_NBGRADER = ("link_to_source_notebook", "image_link_beside", "student_folder_link", "[A-Z[]*")
+
+
+def nbgrader_commands_run(base: Path, release_nb) -> dict:
+    """nbgrader's own commands, run by hand on a submitted/ that holds linked hand-ins and a glob id."""
+    root = copy_course(base / "course", keep_students=["correct"])
+    outside = base / "outside"
     outside.mkdir()
     secret = outside / "secret.txt"
     secret.write_text(SECRET)
     secret.chmod(0o600)
     place = Place(root, outside, secret, secret, release_nb)
-    for name in ("link_to_source_notebook", "image_link_beside", "student_folder_link", "[A-Z[]*"):
+    for name in REFUSED_BY_NBGRADER:
         ATTACKS[name].lay(place, name)
-    assert nbgrader(root, "generate_assignment", course.ASSIGNMENT, "--force").returncode == 0
-    graded = nbgrader(root, "autograde", course.ASSIGNMENT, "--force")
-    assert graded.returncode != 0, "the refused hand-ins are reported as failures"
-    feedback = nbgrader(root, "generate_feedback", course.ASSIGNMENT, "--force")
+    run = {"root": root, "release": nbgrader(root, "generate_assignment", course.ASSIGNMENT, "--force"),
+           "autograde": nbgrader(root, "autograde", course.ASSIGNMENT, "--force"),
+           "feedback": nbgrader(root, "generate_feedback", course.ASSIGNMENT, "--force")}
+    run["scores"] = submission_scores(root)
+    run["glob"] = nbgrader(root, "autograde", course.ASSIGNMENT, "--student", "[a-z]*", "--force")
+    run["scores_after_glob"] = submission_scores(root)
+    return run
+
+
+def submission_scores(root: Path) -> dict:
     with Gradebook(course.gradebook_url(root)) as gb:
-        scores = {s.student.id: s.score for s in gb.assignment_submissions(course.ASSIGNMENT)}
-    assert scores == {"correct": 25}, graded.stderr[-3000:]
-    assert "Refused" in graded.stderr and "is a link" in graded.stderr
-    for name in ("link_to_source_notebook", "image_link_beside", "student_folder_link", "[A-Z[]*"):
-        assert not course.autograded_notebook(root, name).exists()
-    for folder in ("autograded", "feedback"):
-        for path in (root / folder).rglob("*"):
-            assert path.is_dir() or SECRET.encode() not in path.read_bytes(), path
-    assert feedback.returncode == 0, feedback.stderr[-3000:]
-
-    # a glob asked for by name is refused before it matches anyone
-    again = nbgrader(root, "autograde", course.ASSIGNMENT, "--student", "[a-z]*", "--force")
-    assert again.returncode != 0 and "refusing student id" in again.stderr
-    with Gradebook(course.gradebook_url(root)) as gb:
-        assert {s.student.id: s.score for s in gb.assignment_submissions(course.ASSIGNMENT)} == scores
+        return {s.student.id: s.score for s in gb.assignment_submissions(course.ASSIGNMENT)}
 
 
-def test_does_a_hand_in_past_its_budget_stop_alone(tmp_path, release_nb):
-    root = copy_course(tmp_path / "course", keep_students=["correct"])
+def budget_run(base: Path, release_nb) -> dict:
+    """A hand-in that sleeps past the job's wall budget, between two honest ones."""
+    root = copy_course(base / "course", keep_students=["correct"])
     with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
-        handle.write("\nc.HandInJob.wall_budget = 12\nc.Execute.timeout = 30\nc.GradingExecute.total_timeout = 120\n")
-    stuck = build(release_nb, Submission(CORRECT, change=add_cell("import time\ntime.sleep(25)", after="e1_output")))
+        handle.write(f"\nc.HandInJob.wall_budget = {BUDGET}\nc.Execute.timeout = 60\n"
+                     "c.GradingExecute.total_timeout = 120\n")
+    stuck = build(release_nb, Submission(CORRECT, change=add_cell("import time\ntime.sleep(50)", after="e1_output")))
     notebooks.write(stuck, course.submitted_notebook(root, "stuck"))
     notebooks.write(build(release_nb, Submission(CORRECT)), course.submitted_notebook(root, "zz_after"))
-    result = run_grade(root)
-    with open(root / "scores.csv", newline="", encoding="utf-8") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert (rows["stuck"]["status"], rows["stuck"]["total"]) == ("grading stopped", ""), result.stderr[-2000:]
-    assert "ran past its 12 s budget" in rows["stuck"]["notes"]
-    assert float(rows["zz_after"]["total"]) == float(rows["correct"]["total"]) == 25
-    with Gradebook(course.gradebook_url(root)) as gb:
-        assert {s.student.id for s in gb.assignment_submissions(course.ASSIGNMENT)} == {"correct", "zz_after"}
+    return {"root": root, "result": run_grade(root), "rows": read_rows(root)}
 
 
-def test_does_a_worker_over_its_memory_ceiling_fail_only_its_student(tmp_path):
-    root = copy_course(tmp_path / "course", keep_students=["correct", "blank"])
+def memory_run(base: Path) -> dict:
+    """Workers whose memory ceiling is too low to even start."""
+    root = copy_course(base / "course", keep_students=["correct", "blank"])
     with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
         handle.write("\nc.HandInJob.memory_limit = 64 * 1024**2\n")
-    result = run_grade(root)
+    return {"root": root, "result": run_grade(root), "rows": read_rows(root)}
+
+
+def read_rows(root: Path) -> dict:
     with open(root / "scores.csv", newline="", encoding="utf-8") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert set(rows) == {"correct", "blank"}
-    for row in rows.values():
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def test_does_nbgrader_itself_refuse_links_and_glob_ids(hostile_run):
+    """`nbgrader autograde` and `generate_feedback`, run by hand on submitted/, refuse the same hand-ins."""
+    run = hostile_run["nbgrader_commands"].result()
+    assert run["release"].returncode == 0, run["release"].stderr[-2000:]
+    assert run["autograde"].returncode != 0, "the refused hand-ins are reported as failures"
+    assert run["scores"] == {"correct": 25}, run["autograde"].stderr[-3000:]
+    assert "Refused" in run["autograde"].stderr and "is a link" in run["autograde"].stderr
+    for name in REFUSED_BY_NBGRADER:
+        assert not course.autograded_notebook(run["root"], name).exists()
+    for folder in ("autograded", "feedback"):
+        for path in (run["root"] / folder).rglob("*"):
+            assert path.is_dir() or SECRET.encode() not in path.read_bytes(), path
+    assert run["feedback"].returncode == 0, run["feedback"].stderr[-3000:]
+    # a glob asked for by name is refused before it matches anyone
+    assert run["glob"].returncode != 0 and "refusing student id" in run["glob"].stderr
+    assert run["scores_after_glob"] == run["scores"]
+
+
+def test_does_a_hand_in_past_its_budget_stop_alone(hostile_run):
+    run = hostile_run["budget"].result()
+    rows = run["rows"]
+    assert (rows["stuck"]["status"], rows["stuck"]["total"]) == ("grading stopped", ""), run["result"].stderr[-2000:]
+    assert f"ran past its {BUDGET} s budget" in rows["stuck"]["notes"]
+    assert float(rows["zz_after"]["total"]) == float(rows["correct"]["total"]) == 25
+    assert set(submission_scores(run["root"])) == {"correct", "zz_after"}, "nothing of the stopped job is left"
+
+
+def test_does_a_worker_over_its_memory_ceiling_fail_only_its_student(hostile_run):
+    run = hostile_run["memory"].result()
+    assert set(run["rows"]) == {"correct", "blank"}
+    for row in run["rows"].values():
         assert (row["status"], row["total"]) == ("grading failed", "")
         assert "memory ceiling" in row["notes"]
-    assert (root / "grades.csv").is_file() and "2 hand-ins: 2 grading failed" in result.stdout
+    assert (run["root"] / "grades.csv").is_file() and "2 hand-ins: 2 grading failed" in run["result"].stdout
