@@ -107,14 +107,40 @@ def run_grade(root: Path, *extra: str, env=None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
 
 
-@pytest.fixture(scope="session")
-def graded_course(tmp_path_factory):
+def grade_twice(base: Path) -> dict:
     """A copy of the course graded twice with the real command, as an instructor would rerun it."""
-    root = copy_course(tmp_path_factory.mktemp("graded") / "course")
+    root = copy_course(base / "course")
     first = run_grade(root)
     first_csv = (root / "grades.csv").read_text()
     second = run_grade(root)
     return {"root": root, "first": first, "second": second, "first_csv": first_csv}
+
+
+# One grading run keeps about one core busy, so the suite's single runs are started in the
+# background when the session starts: they go alongside the runs that come first rather than
+# one after another, and the tests that read them wait for them. Each job is a function of a
+# fresh folder; modules name theirs in `BACKGROUND_RUNS` (module name -> {job name: job}).
+_background = ThreadPoolExecutor(1)
+_started: dict = {}
+
+
+def background_result(name: str):
+    return _started[name].result()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def start_background_runs(request, tmp_path_factory):
+    for module in {item.module for item in request.session.items}:
+        for name, job in getattr(module, "BACKGROUND_RUNS", {}).items():
+            if name not in _started:
+                _started[name] = _background.submit(job, tmp_path_factory.mktemp(name))
+    yield
+    _background.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def graded_course():
+    return background_result("graded_course")
 
 
 def grade_in_parts(base: Path, names: list[str], build=None, config: str = "", keep_students=(), parts: int = 2,

@@ -18,11 +18,13 @@ from corpus import CHEATS, CORPUS, HONEST, build
 # Short enough to keep the suite fast, long enough for any honest cell here
 CELL_TIMEOUT = 4
 RECHECK_TIMEOUT = 30
+# Grading waits on kernels as much as it computes: more copies than cores keep both cores busy
+PARTS = 2
 
 
 @pytest.fixture(scope="module")
 def corpus_run(tmp_path_factory, release_nb):
-    return grade_in_parts(tmp_path_factory.mktemp("corpus"), sorted(CORPUS), lambda root, name: build(release_nb, CORPUS[name]),
+    return grade_in_parts(tmp_path_factory.mktemp("corpus"), sorted(CORPUS), lambda root, name: build(release_nb, CORPUS[name]), parts=PARTS,
                           config=f"c.Execute.timeout = {CELL_TIMEOUT}\nc.Recheck.timeout = {RECHECK_TIMEOUT}")
 
 

@@ -6,8 +6,10 @@ import pytest
 
 from coursetools import course, notebooks
 
-from conftest import feedback_lines, marked_lines
+from conftest import feedback_lines, grade_twice, marked_lines
 from test_grading import EXPECTED
+
+BACKGROUND_RUNS = {"graded_course": grade_twice}  # started when the session starts (conftest.py)
 
 EXTERNAL = re.compile(r"""(src|href)\s*=\s*["']?(https?:)?//""", re.IGNORECASE)
 

@@ -21,8 +21,10 @@ from traitlets.config import Config
 from coursetools import course, notebooks
 from coursetools.engine import feedback, feedback_data, leak_cut, page_images, safe_html
 
-from conftest import marked_lines
+from conftest import grade_twice, marked_lines
 from test_grading import EXPECTED
+
+BACKGROUND_RUNS = {"graded_course": grade_twice}  # started when the session starts (conftest.py)
 
 ROOT = course.REPOSITORY_ROOT
 FIGURES = sorted((ROOT / "source" / course.ASSIGNMENT / "figures").glob("*.png"))

@@ -7,7 +7,9 @@ from nbgrader.api import Gradebook
 
 from coursetools import course, demo_students, notebooks
 
-from conftest import ROOT, digest_tree, run_grade
+from conftest import ROOT, background_result, copy_course, digest_tree, grade_twice, run_grade
+
+BACKGROUND_RUNS = {"graded_course": grade_twice}  # started when the session starts (conftest.py)
 
 ALL_CHECKS = [
     "e1_inputs", "e1_weights", "e1_bias", "e1_output",
@@ -151,12 +153,20 @@ def test_does_a_missing_config_stop_with_a_clear_message(course_copy):
     assert "nbgrader_config.py is missing" in result.stderr
 
 
-def test_does_an_ungradable_hand_in_fail_alone(course_copy):
+def grade_with_a_broken_hand_in(base):
+    root = copy_course(base / "course", keep_students=["blank", "correct", "typed_in_result"])
+    course.submitted_notebook(root, "blank").write_text("{ this is not a notebook")
+    return root, run_grade(root)
+
+
+BACKGROUND_RUNS["broken_hand_in"] = grade_with_a_broken_hand_in
+
+
+def test_does_an_ungradable_hand_in_fail_alone():
     """One broken hand-in is reported by name while the others are still graded."""
-    course.submitted_notebook(course_copy, "blank").write_text("{ this is not a notebook")
-    result = run_grade(course_copy)
+    course_copy, result = background_result("broken_hand_in")
     assert result.returncode == 1
-    assert "7 hand-ins: 5 graded, 1 invalid notebook, 1 needs review" in result.stdout
+    assert "3 hand-ins: 1 graded, 1 invalid notebook, 1 needs review" in result.stdout
     assert "Not graded: blank" in result.stderr
     with Gradebook(course.gradebook_url(course_copy)) as gb:
         assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, "correct").score == 25

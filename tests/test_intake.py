@@ -1,13 +1,14 @@
 """Hand-ins that are not where or what nbgrader expects: each gets a clear status, none is lost."""
 
 import csv
+import shutil
 
 import pytest
 from nbgrader.api import Gradebook
 
 from coursetools import course
 
-from conftest import copy_course, digest_tree, run_grade
+from conftest import background_result, copy_course, digest_tree, run_grade
 
 CORRECT = "correct"
 
@@ -53,10 +54,9 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def intake_run(tmp_path_factory):
+def grade_the_cases(base):
     # keep the run short: one demo student besides the cases
-    root = copy_course(tmp_path_factory.mktemp("intake") / "course", keep_students=[CORRECT])
+    root = copy_course(base / "course", keep_students=[CORRECT])
     for make, *_ in CASES.values():
         make(root)
     before = digest_tree(root / "submitted")
@@ -64,6 +64,14 @@ def intake_run(tmp_path_factory):
     with open(root / "scores.csv", newline="") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     return {"root": root, "result": result, "rows": rows, "before": before}
+
+
+BACKGROUND_RUNS = {"intake": grade_the_cases}  # started when the session starts (conftest.py)
+
+
+@pytest.fixture(scope="module")
+def intake_run():
+    return background_result("intake")
 
 
 def test_does_the_batch_finish_and_report_the_ungraded(intake_run):
@@ -101,7 +109,11 @@ def test_is_submitted_left_untouched(intake_run):
 
 def test_does_a_hand_in_that_breaks_later_lose_its_old_scores(intake_run):
     """A rerun must not show the scores of an earlier, different hand-in."""
-    root = intake_run["root"]
+    root = intake_run["root"].parent / "rerun"  # a copy: the other tests read the first run
+    shutil.copytree(intake_run["root"], root, symlinks=True)
+    for student in course.submitted_students(root):
+        if student != "extra_files":  # only this hand-in changes; the rest of the gradebook stays as it was
+            shutil.rmtree(root / "submitted" / student)
     course.submitted_notebook(root, "extra_files").write_text("", encoding="utf-8")
     result = run_grade(root, "--no-release")
     assert result.returncode == 1
