@@ -131,13 +131,14 @@ def serve(root: Path, sandboxed: bool, requests, answers) -> None:
     from coursetools import pipeline  # the course-level steps; imported here to keep start-up order clear
 
     with pipeline.inside(root):
-        api = release = None
+        api = release = release_ids = None
         for line in requests:
             student = json.loads(line)
             if api is None:  # only now: a worker may start while the release is still being generated
                 api = pipeline.open_api(root, sandboxed, check=False)
                 release = notebooks.read(course.release_notebook(root))
-            outcome = grade_one(api, root, student, release, notebooks.grade_ids(release))
+                release_ids = notebooks.grade_ids(release)
+            outcome = grade_one(api, root, student, release, release_ids)
             answers.write(json.dumps(asdict(outcome)) + "\n")
             answers.flush()
 

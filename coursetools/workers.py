@@ -143,7 +143,8 @@ class WorkerPool:
                     idle.remove(worker)
                     continue
                 busy.remove(worker)
-                outcome = forget_safely(self.db_url, self.root, outcome)  # a dead worker could not clean up
+                if worker.process.poll() is not None:  # a worker that died could not clean up after itself
+                    outcome = forget_safely(self.db_url, self.root, outcome)
                 outcomes[worker.student] = outcome
                 on_outcome(outcome)
                 worker = self.after_job(worker, healthy=worker.process.poll() is None, needed=bool(queue))
