@@ -44,7 +44,11 @@ c.CourseDirectory.course_id = "nn-building-blocks"
 c.CourseDirectory.root = COURSE_ROOT
 # The gradebook stores the hidden tests and the key stores the secret inputs:
 # both live at the root, are git-ignored and never go into release/.
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db")
+# A file next to this one, or, when COURSE_GRADEBOOK_URL is set, that database (PostgreSQL
+# for a course graded on a cluster: `make grade DB=postgresql://...` sets it). Several
+# grading jobs write to the file at once: each waits up to a minute for the others' writes.
+c.CourseDirectory.db_url = (os.environ.get("COURSE_GRADEBOOK_URL")
+                            or "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db") + "?timeout=60")
 c.Recheck.secret_file = os.path.join(COURSE_ROOT, secret_inputs.SECRET_FILE)
 
 # Student code runs only in the sandbox (coursetools/engine/sandbox.py)

@@ -38,7 +38,13 @@ def feedback_file(root: Path, student: str) -> Path:
     return root / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html"
 
 
+# nbgrader_config.py takes the gradebook's URL from this variable when it is set (a PostgreSQL
+# server for a cluster), so every nbgrader command and the formgrader use the same gradebook
+GRADEBOOK_URL_VARIABLE = "COURSE_GRADEBOOK_URL"
+
+
 def gradebook_url(root: Path) -> str:
+    """The course's own gradebook: an SQLite file at its root."""
     return "sqlite:///" + str(root / "gradebook.db")
 
 

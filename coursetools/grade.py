@@ -1,15 +1,21 @@
 """Grade every hand-in in submitted/ and print the score table.
 
 Regenerates release/ from source/, autogrades each student on their own,
-writes feedback/ and grades.csv, then prints per-student, per-exercise
-scores read back from the gradebook. Exits non-zero only when a step failed
-for the whole course or a hand-in could not be graded, and says which.
+in parallel on every core, writes feedback/ and grades.csv, then prints
+per-student, per-exercise scores read back from the gradebook. A hand-in
+graded before exactly as it is now keeps that grading (--force regrades
+it). Exits non-zero only when a step failed for the whole course or a
+hand-in could not be graded, and says which.
 
-Usage: python -m coursetools.grade [--root DIR] [--no-release]
+Usage: python -m coursetools.grade [--root DIR] [--jobs N] [--student ID ...] [--force]
+                                   [--scheduler tcp://HOST:8786 --db postgresql://...] [--no-release]
 """
 
 import argparse
+import json
+import os
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -17,10 +23,24 @@ from sqlalchemy.exc import SAWarning
 
 from coursetools import course, intake, notebooks, pipeline, report
 from coursetools.engine.handin import shown_name
+from coursetools.progress import ConsoleProgress
 
 
 # How much of nbgrader's log to show for a hand-in that could not be graded
 LOG_LINES = 15
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def write_timings(destination: Path, outcomes, wall: float) -> None:
+    """Where each hand-in's grading time went, for the throughput benchmark."""
+    graded_now = {o.student: o.timings for o in outcomes if o.timings and not o.unchanged}
+    destination.write_text(json.dumps({"students": graded_now, "wall": round(wall, 3)}, indent=1))
 
 
 def main(argv=None) -> int:
@@ -33,20 +53,39 @@ def main(argv=None) -> int:
                         help="grade against the release as it is, without regenerating it from source/")
     parser.add_argument("--no-sandbox", dest="sandboxed", action="store_false",
                         help="run student code with your own permissions (only where no sandbox can run)")
+    parser.add_argument("--jobs", type=positive, default=os.cpu_count() or 1,
+                        help="hand-ins graded at once on this machine (default: one per core)")
+    parser.add_argument("--student", action="append", metavar="ID",
+                        help="grade only this student (repeat for more); everyone else's rows stay as they were")
+    parser.add_argument("--force", action="store_true",
+                        help="grade again hand-ins that have not changed since their last grading")
+    parser.add_argument("--scheduler", default="", metavar="URL",
+                        help="grade on the workers of this Dask scheduler (tcp://host:8786) instead of this machine")
+    parser.add_argument("--db", default="", metavar="URL",
+                        help="keep the gradebook in this database (postgresql://user@host/name); "
+                             "a cluster needs one every worker can reach")
+    parser.add_argument("--timings", type=Path, metavar="FILE",
+                        help="write the seconds each hand-in spent in each grading phase to FILE (JSON)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
+    if args.db:  # nbgrader_config.py reads it: nbgrader's steps and the workers use this gradebook too
+        os.environ[course.GRADEBOOK_URL_VARIABLE] = args.db
 
     students = course.submitted_students(root)
     if not students:
         print(f"Nothing to grade: {root / 'submitted'} has no student folders. "
               f"Put each hand-in at submitted/<student>/{course.ASSIGNMENT}/{course.NOTEBOOK}.ipynb.", file=sys.stderr)
         return 1
+    started = time.perf_counter()
     try:
         outcomes = pipeline.grade_course(root, release=args.release, sandboxed=args.sandboxed,
-                                         progress=lambda message: print(f"[grade] {message}", file=sys.stderr))
+                                         progress=ConsoleProgress(), jobs=args.jobs, only=args.student,
+                                         force=args.force, scheduler=args.scheduler)
     except pipeline.GradingError as error:
         print(f"Grading stopped: {error}", file=sys.stderr)
         return 1
+    if args.timings:
+        write_timings(args.timings, outcomes, time.perf_counter() - started)
 
     for outcome in outcomes:
         if outcome.status == intake.NOT_GRADED:
@@ -55,13 +94,14 @@ def main(argv=None) -> int:
             print(f"--- end of nbgrader's log for {shown_name(outcome.student)} ---\n{tail}\n", file=sys.stderr)
 
     points = notebooks.test_points(notebooks.read(course.release_notebook(root)))
-    rows = report.read_scores(root, outcomes)
+    rows = report.read_scores(pipeline.load_config(root).CourseDirectory.db_url, outcomes)
     scores_csv = report.write_scores_csv(rows, points, root / report.SCORES_CSV)
     print(report.format_table(rows, points))
     print(f"\n{len(rows)} hand-ins: {report.summary(rows)}")
     print(f"per-check scores in {scores_csv}, nbgrader's export in {root / pipeline.GRADES_CSV}, "
           f"feedback in {root / 'feedback'}")
-    ungraded = [row.student for row in rows if not row.graded]
+    # a run for some students answers for them; the others' rows are shown as they were
+    ungraded = [row.student for row in rows if not row.graded and (not args.student or row.student in args.student)]
     if ungraded:
         print(f"Not graded: {', '.join(map(shown_name, ungraded))}. The notes under the table say why and what to ask for; "
               f"replace those hand-ins in submitted/ and rerun `make grade`.", file=sys.stderr)

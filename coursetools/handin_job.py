@@ -1,9 +1,11 @@
 """Grade one hand-in: intake, autograde, feedback. The job a grading worker runs for each student.
 
 A worker is a process of its own (`coursetools.workers` starts it as
-`python -m coursetools.handin_job --root DIR`). It reads one student id per
-line on stdin and answers each with one JSON line: the student's status,
-notes and nbgrader's log. Whatever goes wrong in a job, in intake, the
+`python -m coursetools.handin_job --root DIR`). It reads one request per
+line on stdin (a JSON `Request`) and answers each with one JSON line: the
+student's status, notes, nbgrader's log, where the time went, and the
+hand-in's fingerprint. A hand-in whose fingerprint is the one the request
+names was graded before exactly as it is: the job says so and grades nothing. Whatever goes wrong in a job, in intake, the
 sandboxed kernel, the recheck or the feedback, becomes that student's
 `grading failed` status with the error in the notes, and any scores it had
 are removed, so the table and both CSVs agree on it. The worker then takes
@@ -11,11 +13,15 @@ the next student; the batch never stops for one hand-in.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import sys
+import threading
+import time
 import traceback
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -25,8 +31,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from sqlalchemy.exc import SAWarning
 
-from coursetools import course, intake, notebooks
-from coursetools.engine import execute, handin, recheck
+from coursetools import course, intake, notebooks, student_lock
+from coursetools.engine import execute, handin, recheck, timing
 
 
 @dataclass
@@ -35,10 +41,32 @@ class StudentOutcome:
     status: str  # one of the statuses in coursetools.intake
     notes: list[str] = field(default_factory=list)  # what was repaired or went wrong, for the instructor
     log: str = ""  # nbgrader's own log of this student's grading
+    timings: dict = field(default_factory=dict)  # seconds per phase (coursetools.engine.timing)
+    fingerprint: str = ""  # of the hand-in as graded and the course version; empty when not gradable
+    unchanged: bool = False  # the request's fingerprint matched: nothing was graded again
 
     @property
     def graded(self) -> bool:
         return intake.is_graded(self.status)
+
+
+@dataclass
+class Request:
+    """One student for a grading job, with what it needs to tell an unchanged hand-in."""
+    student: str
+    course_version: str = ""
+    previous: str = ""  # the fingerprint of this student's last grading, if it can be reused
+
+
+def fingerprint(course_version: str, received: intake.Intake) -> str:
+    """What grading depends on: the course version, and the hand-in as intake read it."""
+    digest = hashlib.sha256(course_version.encode())
+    digest.update(json.dumps(received.nb, sort_keys=True).encode())
+    for relative in sorted(received.files):
+        digest.update(b"\0file\0" + relative.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(hashlib.sha256(received.files[relative]).digest())
+    digest.update(b"\0timestamp\0" + (received.timestamp or b""))
+    return digest.hexdigest()
 
 
 # How a stopped execution shows in the status, and what the note tells the instructor
@@ -99,19 +127,38 @@ def write_feedback(api: NbGraderAPI, outcome: StudentOutcome) -> StudentOutcome:
                           outcome.log + (result.get("log") or result.get("error") or ""))
 
 
-def grade_one(api: NbGraderAPI, root: Path, student: str, release, release_ids: set[str]) -> StudentOutcome:
+def grade_one(api: NbGraderAPI, root: Path, request: Request, release, release_ids: set[str]) -> StudentOutcome:
     """Everything for one student; any failure is theirs alone, with no stale scores left behind."""
+    with student_lock.held(api.coursedir.db_url, root, request.student):
+        return grade_alone(api, root, request, release, release_ids)
+
+
+def grade_alone(api: NbGraderAPI, root: Path, request: Request, release, release_ids: set[str]) -> StudentOutcome:
+    student, seen = request.student, ""
+    timing.reset()
     try:
-        received = intake.inspect(root, student, release_ids)
+        with timing.phase("intake"):
+            received = intake.inspect(root, student, release_ids)
         if not received.gradable:
             outcome = StudentOutcome(student, received.status, received.notes)
         else:
+            seen = fingerprint(request.course_version, received)
+            if request.previous and seen == request.previous:
+                return StudentOutcome(student, received.status, received.notes, fingerprint=seen, unchanged=True)
+            started = time.perf_counter()
             outcome = autograde(api, root, received, release)
+            # nbgrader's own work around the kernel and the recheck: copies, checks, gradebook rows
+            spent = timing.spent()
+            timing.add("gradebook", time.perf_counter() - started -
+                       sum(spent.get(name, 0.0) for name in ("kernel_start", "execution", "recheck")))
             if outcome.graded:
-                outcome = write_feedback(api, outcome)
+                with timing.phase("feedback"):
+                    outcome = write_feedback(api, outcome)
     except Exception as error:  # noqa: BLE001 (a bug or an odd hand-in: this student's status, never the batch's)
         outcome = StudentOutcome(student, intake.NOT_GRADED,
                                  [f"grading failed: {type(error).__name__}: {error}"], traceback.format_exc())
+    outcome.timings = timing.spent()
+    outcome.fingerprint = seen if outcome.graded else ""
     return forget_safely(api.coursedir.db_url, root, outcome)
 
 
@@ -133,14 +180,31 @@ def serve(root: Path, sandboxed: bool, requests, answers) -> None:
     with pipeline.inside(root):
         api = release = release_ids = None
         for line in requests:
-            student = json.loads(line)
+            request = Request(**json.loads(line))
             if api is None:  # only now: a worker may start while the release is still being generated
                 api = pipeline.open_api(root, sandboxed, check=False)
                 release = notebooks.read(course.release_notebook(root))
                 release_ids = notebooks.grade_ids(release)
-            outcome = grade_one(api, root, student, release, release_ids)
+            outcome = grade_one(api, root, request, release, release_ids)
             answers.write(json.dumps(asdict(outcome)) + "\n")
             answers.flush()
+
+
+def die_with_parent(interval: float = 0.5) -> None:
+    """End this job, and the kernels in its process group, as soon as whoever started it is gone.
+
+    A grader killed outright (or a cluster worker lost with its machine's
+    batch job) must not leave a job behind that goes on writing a student's
+    rows while another job grades that student again.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def main(argv=None) -> int:
@@ -151,6 +215,7 @@ def main(argv=None) -> int:
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--no-sandbox", dest="sandboxed", action="store_false")
     args = parser.parse_args(argv)
+    die_with_parent()
     # Answers go on the original stdout; anything else printed, by Python or a library, goes to stderr
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)

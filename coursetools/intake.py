@@ -44,6 +44,8 @@ REFUSED = "refused"
 TOO_LARGE = "too large"
 # The hand-in's grading job ran past its wall-clock budget or memory ceiling and was stopped
 STOPPED = "grading stopped"
+# Left out of a run that graded only some students (STUDENT=), and never graded before
+NOT_YET = "not graded yet"
 
 STAGING = Path(".grading") / "submitted"
 

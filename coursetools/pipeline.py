@@ -17,12 +17,15 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
-from coursetools import course, intake
-from coursetools.engine import export, handin, sandbox, sandbox_kernel
-from coursetools.handin_job import StudentOutcome, last_line
+from coursetools import cluster, course, gradings, intake
+from coursetools.engine import export, handin, sandbox, sandbox_kernel, secret_inputs
+from coursetools.handin_job import Request, StudentOutcome, last_line
+from coursetools.progress import Progress
 from coursetools.workers import HandInJob, WorkerPool
 
 GRADES_CSV = "grades.csv"
@@ -97,35 +100,123 @@ def require_assignment_in_gradebook(api: NbGraderAPI) -> None:
                                "missing: grade once without --no-release") from None
 
 
-def export_grades(root: Path) -> Path:
+def check_gradebook_reachable(db_url: str) -> None:
+    """Stop before grading anyone when a database server holding the gradebook cannot be reached."""
+    if db_url.startswith("sqlite"):
+        return  # a file nbgrader creates on first use
+    try:
+        engine = create_engine(db_url, poolclass=NullPool, connect_args={"connect_timeout": 10})
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
+    except Exception as error:  # noqa: BLE001 (a driver, name or network error: each says why in its text)
+        reason = last_line(str(error).split("(Background on this error")[0])
+        raise GradingError(
+            f"cannot reach the gradebook database at {cluster.shown_url(db_url)}: {reason}. Check that the server "
+            "is running and accepts connections from this machine (listen_addresses, pg_hba.conf), and that the "
+            "user, host, port and database name in the URL are right; nothing was graded") from None
+
+
+def export_grades(root: Path, db_url: str) -> Path:
     """nbgrader's grade export, through the course's spreadsheet-safe plugin."""
     destination = root / GRADES_CSV
-    with Gradebook(course.gradebook_url(root)) as gradebook:
+    with Gradebook(db_url) as gradebook:
         export.SpreadsheetSafeCsvExportPlugin(to=str(destination)).export(gradebook)
     return destination
 
 
-def grade_course(root: Path, release: bool = True, sandboxed: bool = True,
-                 progress=lambda message: None) -> list[StudentOutcome]:
-    """Grade every hand-in under submitted/; return one outcome per student."""
+def selected_students(root: Path, only: list[str] | None) -> list[str]:
+    """Everyone in submitted/, or the students asked for, each of whom must have a folder there."""
+    everyone = course.submitted_students(root)
+    if not only:
+        return everyone
+    unknown = [name for name in only if name not in everyone]
+    if unknown:
+        raise GradingError(f"no hand-in folder for {', '.join(map(handin.shown_name, unknown))} in "
+                           f"{root / 'submitted'}: check the spelling against the folder names there")
+    return [name for name in everyone if name in only]
+
+
+def requests_for(root: Path, students: list[str], version: str, stored: dict, force: bool) -> list[Request]:
+    """One request per student, naming the last grading's fingerprint when it may be reused."""
+    requests = []
+    for student in students:
+        record = stored.get(student)
+        reusable = (not force and record is not None and record.status in gradings.REUSABLE
+                    and gradings.outputs_exist(root, student))
+        requests.append(Request(student, version, record.fingerprint if reusable else ""))
+    return requests
+
+
+def kept_outcome(student: str, record) -> StudentOutcome:
+    """The row of a student this run did not grade, as their last grading left it."""
+    if record is None:
+        return StudentOutcome(student, intake.NOT_YET, [
+            "not graded yet: this run graded only the students asked for; run `make grade` without STUDENT= "
+            "to grade everyone"])
+    return StudentOutcome(student, record.status, list(record.notes), unchanged=True)
+
+
+def grade_course(root: Path, release: bool = True, sandboxed: bool = True, progress=None, jobs: int = 1,
+                 only: list[str] | None = None, force: bool = False, scheduler: str = "") -> list[StudentOutcome]:
+    """Grade the hand-ins under submitted/ (all, or `only` those); return one outcome per student.
+
+    Hand-ins graded before exactly as they are now keep their grading unless `force`;
+    students not asked for keep their rows as they were.
+    """
     root = root.resolve()
+    progress = progress or Progress()
     with inside(root):
         api = open_api(root, sandboxed)
-        students = course.submitted_students(root)
-        pool = WorkerPool(root, api.coursedir.db_url, HandInJob(config=load_config(root)), sandboxed)
-        pool.warm_up(len(students))  # workers load nbgrader while the release is generated
+        db_url = api.coursedir.db_url
+        everyone = course.submitted_students(root)
+        students = selected_students(root, only)
+        check_gradebook_reachable(db_url)
+        limits = HandInJob(config=load_config(root))
+        if scheduler:
+            try:
+                pool = cluster.ClusterPool(scheduler, root, db_url, limits, sandboxed)
+            except cluster.ClusterUnavailable as error:
+                raise GradingError(str(error)) from None
+        else:
+            pool = WorkerPool(root, db_url, limits, sandboxed, size=jobs)
+            pool.warm_up(len(students))  # workers load nbgrader while the release is generated
+        records = None
         try:
             if release:
-                progress("regenerating release/ from source/")
+                progress.message("regenerating release/ from source/")
                 generate_release(api)
             else:
                 require_assignment_in_gradebook(api)
-        except GradingError:
+            secret_inputs.course_secret(Path(api.config.Recheck.secret_file))  # part of the course version
+            version = gradings.course_version(root)
+            records = gradings.GradingRecords(db_url)
+            stored = records.read_all()
+            shutil.rmtree(root / intake.STAGING, ignore_errors=True)
+            requests = requests_for(root, students, version, stored, force)
+
+            def finished(outcome: StudentOutcome) -> None:
+                if outcome.unchanged:  # its grading stands: the status and notes it had
+                    kept = stored[outcome.student]
+                    outcome.status, outcome.notes = kept.status, list(kept.notes)
+                else:
+                    try:
+                        records.save(outcome.student, outcome.fingerprint, outcome.status, outcome.notes)
+                    except Exception as error:  # noqa: BLE001 (the grading stands; only its reuse is lost)
+                        outcome.notes.append(f"this grading could not be recorded for reuse ({type(error).__name__}); "
+                                             "the next run grades this hand-in again")
+                progress.done(outcome)
+
+            progress.start(len(requests))
+            graded = {outcome.student: outcome for outcome in pool.grade(requests, on_outcome=finished)}
+            progress.close()
+        finally:
             pool.close()
-            raise
-        shutil.rmtree(root / intake.STAGING, ignore_errors=True)
-        outcomes = pool.grade(students, on_outcome=lambda outcome: progress(
-            f"{handin.shown_name(outcome.student)}: {outcome.status}"))
-        progress("writing grades.csv")
-        export_grades(root)
-    return outcomes
+            if records is not None:
+                records.close()
+        progress.message("writing grades.csv")
+        export_grades(root, db_url)
+    return [graded[student] if student in graded else kept_outcome(student, stored.get(student))
+            for student in everyone]

@@ -54,10 +54,10 @@ def status_after_review(status: str, review) -> str:
     return intake.NEEDS_REVIEW if review and status in (intake.GRADED, intake.RENAMED) else status
 
 
-def read_scores(root: Path, outcomes) -> list[StudentScores]:
+def read_scores(db_url: str, outcomes) -> list[StudentScores]:
     """Per-check scores and review flags of each graded hand-in, straight from the gradebook."""
     rows = []
-    with Gradebook(course.gradebook_url(root)) as gradebook:
+    with Gradebook(db_url) as gradebook:
         for outcome in outcomes:
             cells, review = {}, ()
             if outcome.graded:

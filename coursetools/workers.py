@@ -11,6 +11,7 @@ students to spare nbgrader's start-up, and replaced every
 `HandInJob.jobs_per_worker` students so no state builds up.
 """
 
+import dataclasses
 import json
 import os
 import resource
@@ -26,7 +27,8 @@ from traitlets import Integer
 from traitlets.config import Configurable
 
 from coursetools import intake
-from coursetools.handin_job import StudentOutcome, forget_safely
+from coursetools.course import GRADEBOOK_URL_VARIABLE
+from coursetools.handin_job import Request, StudentOutcome, forget_safely
 
 
 class HandInJob(Configurable):
@@ -64,8 +66,10 @@ def limit_memory(limit: int):
 class WorkerPool:
     """Grade students in worker processes, `size` at a time, each job under the budget."""
 
-    def __init__(self, root: Path, db_url: str, limits: HandInJob, sandboxed: bool = True, size: int = 1):
+    def __init__(self, root: Path, db_url: str, limits: HandInJob, sandboxed: bool = True, size: int = 1,
+                 keep_warm: bool = False):
         self.root, self.db_url, self.limits, self.sandboxed, self.size = root, db_url, limits, sandboxed, size
+        self.keep_warm = keep_warm  # keep idle workers between calls to `grade` (a cluster worker's pool)
         self.selector = selectors.DefaultSelector()
         self.warm: list[Worker] = []
 
@@ -83,7 +87,9 @@ class WorkerPool:
         argv = [sys.executable, "-m", "coursetools.handin_job", "--root", str(self.root)]
         if not self.sandboxed:
             argv.append("--no-sandbox")
-        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        # the job finds the gradebook the batch uses, whatever the course's default
+        environment = {**os.environ, GRADEBOOK_URL_VARIABLE: self.db_url}
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment,
                                    cwd=self.root, start_new_session=True,
                                    preexec_fn=limit_memory(self.limits.memory_limit))
         os.set_blocking(process.stdout.fileno(), False)
@@ -112,18 +118,18 @@ class WorkerPool:
             worker.process.wait()
         close_quietly(worker)
 
-    def assign(self, worker: Worker, student: str) -> None:
-        worker.student, worker.started, worker.buffer = student, time.monotonic(), b""
+    def assign(self, worker: Worker, request: Request) -> None:
+        worker.student, worker.started, worker.buffer = request.student, time.monotonic(), b""
         try:
-            worker.process.stdin.write((json.dumps(student) + "\n").encode())
+            worker.process.stdin.write((json.dumps(dataclasses.asdict(request)) + "\n").encode())
             worker.process.stdin.flush()
         except BrokenPipeError:
             pass  # the worker died at start; its answer will be the end of its output
 
-    def grade(self, students: list[str], on_outcome=lambda outcome: None) -> list[StudentOutcome]:
-        """One outcome per student, in the order given, whatever happened to any of them."""
+    def grade(self, requests: list[Request], on_outcome=lambda outcome: None) -> list[StudentOutcome]:
+        """One outcome per request, in the order given, whatever happened to any of them."""
         outcomes: dict[str, StudentOutcome] = {}
-        queue = list(students)
+        queue = list(requests)
         idle, self.warm = self.warm, []
         idle += [self.start_worker() for _ in range(min(self.size, len(queue)) - len(idle))]
         busy: list[Worker] = []
@@ -162,9 +168,12 @@ class WorkerPool:
                 on_outcome(outcome)
                 if queue:
                     idle.append(self.start_worker())
-        for worker in idle:
-            self.retire(worker)
-        return [outcomes[student] for student in students]
+        if self.keep_warm:
+            self.warm = idle
+        else:
+            for worker in idle:
+                self.retire(worker)
+        return [outcomes[request.student] for request in requests]
 
     def read_answer(self, worker: Worker) -> StudentOutcome | None:
         """The worker's answer once a whole line has arrived; a made-up one if the worker died."""
@@ -174,8 +183,7 @@ class WorkerPool:
             if b"\n" not in worker.buffer:
                 return None
             line = worker.buffer.split(b"\n", 1)[0]
-            answer = json.loads(line)
-            return StudentOutcome(answer["student"], answer["status"], answer["notes"], answer["log"])
+            return StudentOutcome(**json.loads(line))
         if chunk is None:  # nothing to read yet
             return None
         code = worker.process.wait()

@@ -45,6 +45,32 @@ if [ "$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null 2>&1; then
     fi
 fi
 
+# The cluster tests keep the gradebook in a throwaway PostgreSQL server (tests/postgres.py).
+# Debian puts the server's binaries in /usr/lib/postgresql/<version>/bin, which is not on PATH.
+have_postgres_server() {
+    if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1; then
+        return 0
+    fi
+    local bin
+    for bin in /usr/lib/postgresql/*/bin; do
+        if [ -x "$bin/initdb" ] && [ -x "$bin/pg_ctl" ] && [ -x "$bin/postgres" ]; then
+            return 0
+        fi
+    done
+    return 1
+}
+if ! have_postgres_server; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "bootstrap: installing PostgreSQL, the server the cluster tests keep a gradebook in" >&2
+        apt-get update -qq
+        # Its dependencies (tzdata) would otherwise stop to ask questions
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+        echo "bootstrap: PostgreSQL's server (initdb, pg_ctl, postgres) is missing; only the cluster tests" \
+             "and grading with DB=postgresql://... need it (sudo apt-get install postgresql)." >&2
+    fi
+fi
+
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
 # The kernel that runs the notebooks is this environment's own Python
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null

@@ -28,7 +28,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from coursetools import notebooks
-from coursetools.engine import answer_key
+from coursetools.engine import answer_key, timing
 
 # ename of the error output nbgrader's Execute writes when a cell times out
 TIMEOUT = "CellTimeoutError"
@@ -59,9 +59,18 @@ class GradingExecute(Execute):
         self.kernel_values = {}
         resources.setdefault("course", {})["kernel_values"] = self.kernel_values
         self.deadline = time.monotonic() + self.total_timeout
-        return super().preprocess(nb, resources, km)
+        self.started, self.kernel_ready = time.perf_counter(), None
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            ended = time.perf_counter()
+            ready = self.kernel_ready or ended
+            timing.add("kernel_start", ready - self.started)
+            timing.add("execution", ended - ready)
 
     def preprocess_cell(self, cell, resources, index):
+        if self.kernel_ready is None:  # nbclient calls this once its kernel has answered
+            self.kernel_ready = time.perf_counter()
         if cell.cell_type != "code":
             return cell, self.resources
         if not self.stopped_because and time.monotonic() > self.deadline:

@@ -39,7 +39,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
 from coursetools import notebooks
-from coursetools.engine import answer_key, sandbox, secret_inputs
+from coursetools.engine import answer_key, sandbox, secret_inputs, timing
 from coursetools.notebooks import grade_id
 
 RUNNER = Path(__file__).with_name("recheck_runner.py")
@@ -165,7 +165,10 @@ def run_rerun(plan: dict, sandboxed: bool, timeout: float, folder=None) -> Rerun
                 report.problem = "a cell ran past its time limit in the rerun and ignored the alarm"
             if report.problem:
                 break
-            time.sleep(0.05)
+            try:  # wakes as soon as the runner ends, or when the nearer limit is due for a look
+                process.wait(timeout=max(0.01, min(deadline, progress.last + silence) - now))
+            except subprocess.TimeoutExpired:
+                pass
         stop(process)
         progress.thread.join(timeout=5)
     finally:
@@ -286,7 +289,8 @@ class Recheck(NbGraderPreprocessor):
                 self.fail(cell, read_back_verdict(check), review)
         computed = [i for i in confirmed_so_far if grade_id(nb.cells[i]) in answer_key.COMPUTATIONS]
         if computed:
-            self.confirm_computations(nb, resources, computed, review)
+            with timing.phase("recheck"):
+                self.confirm_computations(nb, resources, computed, review)
         return nb, resources
 
     def confirm_computations(self, nb, resources, indices: list[int], review: list) -> None:
