@@ -14,6 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 help:
 	@echo "make grade      grade every hand-in in submitted/ and print the score table"
+	@echo "                (JOBS=n, STUDENT=id, FORCE=1, SCHEDULER=tcp://host:8786 DB=postgresql://...)"
 	@echo "make test       run the whole test suite"
 	@echo "make release    regenerate release/ from source/ (after editing the source notebook)"
 	@echo "make students   rewrite the demo hand-ins in submitted/ from the release"
@@ -25,8 +26,12 @@ help:
 $(READY): requirements.txt scripts/bootstrap.sh
 	@scripts/bootstrap.sh
 
+# make grade [JOBS=n] [STUDENT=id] [FORCE=1] [SCHEDULER=tcp://host:8786 DB=postgresql://user@host/name]
+GRADE_FLAGS = $(if $(JOBS),--jobs $(JOBS)) $(foreach id,$(STUDENT),--student '$(id)') $(if $(FORCE),--force) \
+              $(if $(SCHEDULER),--scheduler '$(SCHEDULER)') $(if $(DB),--db '$(DB)')
+
 grade: $(READY)
-	$(BIN)/python -m coursetools.grade
+	$(BIN)/python -m coursetools.grade $(strip $(GRADE_FLAGS))
 
 test: $(READY)
 	$(BIN)/python -m pytest

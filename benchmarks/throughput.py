@@ -261,7 +261,9 @@ class PeakMemory:
     def sample(self) -> None:
         driver = psutil.Process(self.pid)
         self.driver = max(self.driver, driver.memory_info().rss)
-        workers = [p for p in driver.children(recursive=True) if "coursetools.handin_job" in command_line(p)]
+        # the pool starts its workers itself; a deeper process with a worker's command line is one
+        # forked and not yet replaced by what it runs, and is counted under its parent below
+        workers = [p for p in driver.children() if "coursetools.handin_job" in command_line(p)]
         self.workers = max(self.workers, sum(rss_without_kernels(worker) for worker in workers))
 
     def stop(self) -> None:
@@ -283,14 +285,18 @@ def is_kernel(process: psutil.Process) -> bool:
 
 
 def rss_without_kernels(top: psutil.Process) -> int:
-    total, pending = 0, [top]
+    """RSS of a worker and its children, kernels and their sandboxes left out."""
+    total, pending = 0, [(top, None)]
     while pending:
-        process = pending.pop()
+        process, parent_argv = pending.pop()
         try:
+            argv = command_line(process)
             if process is not top and is_kernel(process):
-                continue  # and its sandbox with it: the student's code, not the grader
-            total += process.memory_info().rss
-            pending += process.children()
+                continue  # the student's code, not the grader
+            # between fork and exec a child shares its parent's pages and shows them as its own RSS
+            if argv != parent_argv:
+                total += process.memory_info().rss
+            pending += [(child, argv) for child in process.children()]
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass
     return total
@@ -409,13 +415,18 @@ def engine_memory(scratch: Path, stage: Path, digest: str, handins: int, jobs: i
 
 # --- Report ---
 
-def phase_means(runs: list[dict]) -> tuple[dict, float, float]:
-    """Mean seconds per hand-in of each phase, their sum, and the engine's wall per hand-in per job slot."""
+def phase_means(runs: list[dict], handins: int) -> tuple[dict, float, float | None, float]:
+    """Mean seconds per hand-in of each phase, their sum, the jobs' own total if recorded, and the
+    engine's wall per hand-in per job slot. A hand-in with no phases (refused by intake before any
+    timing) counts as zero seconds, so every figure is per hand-in of the course."""
     students = [s for r in runs for s in r["timings"]["students"].values()]
-    means = {phase: statistics.fmean(s.get(phase, 0.0) for s in students) for phase in PHASES}
-    per_slot = statistics.fmean(r["timings"].get("wall", r["seconds"]) * r["slots"] / len(r["timings"]["students"])
-                                for r in runs)
-    return means, sum(means.values()), per_slot
+    count = handins * len(runs)
+    means = {phase: sum(s.get(phase, 0.0) for s in students) / count for phase in PHASES}
+    totals = [s["total"] for s in students if "total" in s]
+    job_total = sum(totals) / count if len(totals) == len(students) else None
+    # the engine's own wall (from its start of grading), else the process's
+    per_slot = statistics.fmean(r["timings"].get("wall", r["seconds"]) * r["slots"] / handins for r in runs)
+    return means, sum(means.values()), job_total, per_slot
 
 
 def main() -> int:
@@ -456,9 +467,10 @@ def main() -> int:
               f"feedback for {stock_last['feedback']})")
         print(f"engine  {per_handin['engine']:7.3f} s per hand-in  (graded {engine_last['graded']}, --jobs {args.jobs})")
         print(f"throughput: {speedup:.1f}x stock")
-        means, phase_sum, per_slot = phase_means(results["engine"])
+        means, phase_sum, job_total, per_slot = phase_means(results["engine"], args.handins)
         print("engine s per hand-in: " + "  ".join(f"{phase.replace('_', ' ')} {means[phase]:.3f}" for phase in PHASES))
-        print(f"  sum of phases {phase_sum:.3f} s vs wall per hand-in per job slot {per_slot:.3f} s "
+        total = f" (jobs' own total {job_total:.3f} s)" if job_total is not None else ""
+        print(f"  sum of phases {phase_sum:.3f} s{total} vs wall per hand-in per job slot {per_slot:.3f} s "
               f"({phase_sum / per_slot:.0%} accounted for)")
 
         peaks = {}

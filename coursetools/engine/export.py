@@ -30,6 +30,12 @@ def spreadsheet_safe(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def ordered(students) -> list:
+    """nbgrader's order (by last name, then first name), then by id: students graded in parallel
+    enter the gradebook in any order, and the export must not depend on it."""
+    return sorted(students, key=lambda s: (s.last_name or "", s.first_name or "", s.id))
+
+
 class SpreadsheetSafeCsvExportPlugin(CsvExportPlugin):
     """nbgrader's CSV export (same columns, same rows), quoted and formula-safe."""
 
@@ -41,7 +47,7 @@ class SpreadsheetSafeCsvExportPlugin(CsvExportPlugin):
             for assignment in gradebook.assignments:
                 if self.assignment and assignment.name not in self.assignment:
                     continue
-                for student in gradebook.students:
+                for student in ordered(gradebook.students):
                     if self.student and student.id not in self.student:
                         continue
                     writer.writerow([spreadsheet_safe(v) for v in self.row(gradebook, assignment, student)])
