@@ -31,7 +31,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 from coursetools.engine import export, feedback, handin, sandbox, secret_inputs  # noqa: E402
 from coursetools.engine.execute import GradingExecute  # noqa: E402
 from coursetools.engine.recheck import FlagForReview, Recheck  # noqa: E402
-from coursetools.engine.sandbox_kernel import SandboxKernelManager  # noqa: E402
+from coursetools.engine.kernel_manager import SandboxKernelManager  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -90,7 +90,7 @@ c.Recheck.timeout = 150
 
 # Every kernel nbgrader starts talks over Unix sockets (the sandbox has no network). A
 # sandboxed kernel makes them in its own /tmp, and the grader reaches them through
-# /proc (coursetools/engine/sandbox_kernel.py): no folder outside is writable by it.
+# /proc (coursetools/engine/kernel_manager.py): no folder outside is writable by it.
 KERNEL_SOCKETS = tempfile.mkdtemp(prefix="nbgrader-kernels-")  # for kernels outside the sandbox (--no-sandbox)
 atexit.register(shutil.rmtree, KERNEL_SOCKETS, True)
 c.KernelManager.transport = "ipc"

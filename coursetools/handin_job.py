@@ -32,7 +32,7 @@ from nbgrader.apps import NbGraderAPI
 from sqlalchemy.exc import SAWarning
 
 from coursetools import course, intake, notebooks, student_lock
-from coursetools.engine import execute, handin, recheck, timing
+from coursetools.engine import execute, handin, recheck, speedups, timing
 
 
 @dataclass
@@ -177,6 +177,7 @@ def serve(root: Path, sandboxed: bool, requests, answers) -> None:
     """Grade each student named on `requests`, answering on `answers`, until `requests` ends."""
     from coursetools import pipeline  # the course-level steps; imported here to keep start-up order clear
 
+    speedups.install()  # nbgrader's set-up once per worker rather than once per use
     with pipeline.inside(root):
         api = release = release_ids = None
         for line in requests:

@@ -22,6 +22,7 @@ page is therefore built from checked data only:
 """
 
 import html
+import json
 from pathlib import Path
 
 import nbformat
@@ -35,6 +36,12 @@ from coursetools.engine.feedback_data import course_names, make_feedback_safe
 from coursetools.engine.page_images import ImageSources
 from coursetools.engine.safe_html import LinkedImagesRenderer, lock_down_page, sanitize_html
 from coursetools.notebooks import as_text
+
+
+# Markdown cells without attachments, rendered and sanitised, by source and figures folder:
+# a grading worker renders the same lesson for every student it grades
+_RENDERED: dict[tuple, str] = {}
+RENDERED_KEPT = 2000
 
 
 def course_root_or_cwd(configured: str) -> Path:
@@ -73,13 +80,27 @@ class OfflineHTMLExporter(HTMLExporter):
         """Markdown to sanitised HTML; images only from the cell's attachments and the course's figures."""
         cell = context.get("cell") or {}
         source = as_text(source)
+        if not cell.get("attachments"):  # the lesson's cells are the same in every hand-in: rendered once
+            return self._lesson_markdown(source, str(self._images(context).figures_folder))
+        return self._render_markdown(source, self._images(context, cell.get("attachments")))
+
+    def _render_markdown(self, source: str, images: ImageSources) -> str:
         try:
             renderer = LinkedImagesRenderer(escape=False, anchor_link_text=self.anchor_link_text,
                                              exclude_anchor_links=self.exclude_anchor_links, **self.lexer_options)
             rendered = MarkdownWithMath(renderer=renderer).render(source)
         except Exception:  # noqa: BLE001 (markdown that cannot be rendered is shown as text)
             rendered = f"<pre>{html.escape(source)}</pre>"
-        return sanitize_html(rendered, self._images(context, cell.get("attachments")))
+        return sanitize_html(rendered, images)
+
+    def _lesson_markdown(self, source: str, folder: str) -> str:
+        key = (source, folder, self.anchor_link_text, self.exclude_anchor_links,
+               json.dumps(self.lexer_options, sort_keys=True, default=str))
+        if key not in _RENDERED:
+            if len(_RENDERED) >= RENDERED_KEPT:
+                _RENDERED.clear()
+            _RENDERED[key] = self._render_markdown(source, ImageSources(Path(folder)))
+        return _RENDERED[key]
 
     @pass_context
     def clean_html(self, context, element):
