@@ -15,14 +15,15 @@ alternates which goes first, so machine noise hits both alike):
   (sandbox, recheck, worker budgets, feedback lock-down).
 
 Each grader runs once untimed, which fills the gradebook, then is timed on a
-second run that regrades everybody, as an instructor's rerun does. The
+second run that regrades everybody, as an instructor's rerun does; neither
+timed run regenerates the release (the engine's gets `--no-release`). The
 engine's `--timings` file of the timed run says where its seconds go. Then
-the engine alone grades courses of each `--memory-sizes` size (the same mix
-repeated) while the driver and its process tree are sampled every 0.1 s:
-the driver's peak RSS, and the peak total RSS of the grading workers
-(`coursetools.handin_job` processes and their children, kernels left out,
-so the figure is the grader's own: the recheck's rerun counts, being the
-grader's process).
+the engine alone grades fresh copies with `--memory-sizes` hand-ins each
+(the same mix repeated), as `make grade` grades a new course, while the
+driver and its process tree are sampled every 0.1 s: the driver's peak RSS,
+and the peak total RSS of the grading workers (`coursetools.handin_job`
+processes and their children; kernels are left out, their size being the
+student's code; the recheck's rerun is counted).
 
 The hand-ins: the demo students from submitted/, then corpus cases from
 tests/ (honest styles and hostile ones, two honest to one hostile, each list
@@ -32,23 +33,24 @@ many as asked. They are written once and copied, so both graders get
 byte-identical hand-ins.
 
 Stock nbgrader runs student code unsandboxed, with this script's
-permissions (root, where the suite runs as root), so only hostile cases that
-are harmless to the machine when run that way are included: cheats (typed-in
+permissions (root's, when run as root), so only hostile cases that are
+harmless to the machine when run that way are included: cheats (typed-in
 results, patched comparison functions and built-ins, shadowed asserts,
 input and AST transformers, hooks that print the hidden tests, forged
-read-backs), tampering with check cells and their marks, broken notebooks
-(invalid JSON nesting, invalid UTF-8, bad nbgrader metadata, 20,000 cells,
-a kernel that exits), scripts in feedback, and bounded output (at most a
-few MB) and loops (seconds). Left out, whatever they show about the engine:
-everything that writes, deletes or links outside its own folder (planted
-links, filling the disk or the kernel's folder, `%store` into the IPython
-profile, writing into every open file descriptor), that looks for the
-course's secrets or the gradebook, that sleeps or loops without end, that
-exhausts memory, that crashes the interpreter (a core dump lands wherever
-the system puts it), that floods 100 MB of output or a 20 MB widget message,
-and hand-ins that are links, pipes or ids nbgrader reads as globs. As a
-second line, IPython's profile, matplotlib's cache and Jupyter's runtime
-files go to the scratch folder, which is removed at the end.
+read-backs, a patched `json` that garbles the kernel's messages), tampering
+with check cells and their marks, broken notebooks (invalid JSON nesting,
+invalid UTF-8, bad nbgrader metadata, 20,000 cells, a kernel that exits),
+scripts in feedback, and bounded output (at most a few MB) and loops
+(seconds). Left out, whatever they show about the engine: everything that
+writes, deletes or links outside its own folder (planted links, filling the
+disk or the kernel's folder, `%store` into the IPython profile, writing into
+every open file descriptor), that looks for the course's secrets or the
+gradebook, that sleeps, loops without end or leaves the kernel unanswering,
+that exhausts memory, that crashes the interpreter (a core dump lands
+wherever the system puts it), that floods 100 MB of output or a 20 MB widget
+message, and hand-ins that are links, pipes or odd student ids (ids here are
+generated). As a second line, IPython's profile, matplotlib's cache and
+Jupyter's runtime files go to the scratch folder, removed at the end.
 
 The target: at least 3x stock throughput, and memory that does not grow with
 the number of hand-ins.
@@ -194,6 +196,10 @@ def with_ids(cases: list[Case]) -> list[tuple[str, Case]]:
     return students
 
 
+class Failed(RuntimeError):
+    """A grading run or its set-up went wrong: the benchmark stops and says why."""
+
+
 def digest_tree(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
@@ -217,15 +223,11 @@ def course_with(destination: Path, stage: Path, digest: str) -> Path:
     root = course.copy_course(destination, keep_students=[])
     shutil.copytree(stage / "submitted", root / "submitted", dirs_exist_ok=True, symlinks=True)
     if digest_tree(root / "submitted") != digest:
-        raise RuntimeError(f"the hand-ins in {root} differ from the ones laid down")
+        raise Failed(f"the hand-ins in {root} differ from the ones laid down")
     return root
 
 
 # --- Running the graders ---
-
-class Failed(RuntimeError):
-    pass
-
 
 def kill_tree(process: psutil.Process) -> None:
     """Kill a process started here and everything it started (kernels run in sessions of their own)."""
@@ -245,7 +247,7 @@ class PeakMemory:
     """Peak RSS of a grading driver, and of its grading workers without their kernels, sampled in a thread."""
 
     def __init__(self, pid: int):
-        self.pid, self.driver, self.workers = pid, 0, 0
+        self.pid, self.driver, self.workers, self.one_worker = pid, 0, 0, 0
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -264,7 +266,10 @@ class PeakMemory:
         # the pool starts its workers itself; a deeper process with a worker's command line is one
         # forked and not yet replaced by what it runs, and is counted under its parent below
         workers = [p for p in driver.children() if "coursetools.handin_job" in command_line(p)]
-        self.workers = max(self.workers, sum(rss_without_kernels(worker) for worker in workers))
+        sizes = [rss_without_kernels(worker) for worker in workers]
+        self.workers = max(self.workers, sum(sizes))
+        # the largest single worker tells growth inside a worker from more workers peaking at once
+        self.one_worker = max(self.one_worker, *sizes, 0)
 
     def stop(self) -> None:
         self.stopped.set()
@@ -305,24 +310,24 @@ def rss_without_kernels(top: psutil.Process) -> int:
 def run(command: list[str], cwd: Path, env: dict, handins: int, allowed=(0,), memory=False):
     """Run one grading command; returns (seconds, peak memory or None). Exit codes outside `allowed` fail."""
     timeout = TIMEOUT_BASE + TIMEOUT_PER_HANDIN * handins
-    log = tempfile.TemporaryFile()  # a file, not a pipe: a long log cannot stall the grader
-    start = time.perf_counter()
-    process = psutil.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    peak = PeakMemory(process.pid) if memory else None
-    try:
-        returncode = process.wait(timeout=timeout)
-    except psutil.TimeoutExpired:
-        kill_tree(process)
-        raise Failed(f"{' '.join(command[:4])} ran past {timeout} s and was stopped") from None
-    finally:
-        if peak:
-            peak.stop()
-    seconds = time.perf_counter() - start
-    if returncode not in allowed:
-        log.seek(0)
-        tail = log.read().decode(errors="replace")[-3000:]
-        raise Failed(f"`{' '.join(map(str, command))}` exited {returncode}:\n{tail}")
-    log.close()
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: a long log cannot stall the grader
+        start = time.perf_counter()
+        process = psutil.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
+        peak = PeakMemory(process.pid) if memory else None
+        try:
+            returncode = process.wait(timeout=timeout)
+        except psutil.TimeoutExpired:
+            kill_tree(process)
+            raise Failed(f"`{' '.join(map(str, command[:4]))} ...` ran past {timeout} s and was stopped") from None
+        finally:
+            if peak:
+                peak.stop()
+        seconds = time.perf_counter() - start
+        if returncode not in allowed:
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-3000:]
+            raise Failed(f"`{' '.join(map(str, command))}` exited {returncode}:\n{tail}")
     return seconds, peak
 
 
@@ -394,6 +399,8 @@ def grade_engine(scratch: Path, stage: Path, digest: str, handins: int, jobs: in
         seconds, _ = run(engine_command(root, jobs, scratch / "timings.json", release=False), ROOT, env, handins,
                          allowed=(0, 1))
         rows = scores(root, handins, since)
+        if not (scratch / "timings.json").is_file():
+            raise Failed("the engine wrote no --timings file")
         timings = json.loads((scratch / "timings.json").read_text())
         graded = sum(1 for row in rows if row.get("total", "") != "")
         return {"seconds": seconds, "timings": timings, "graded": graded}
@@ -490,14 +497,15 @@ def main() -> int:
         print("engine peak RSS, MiB " + "".join(f"{f'{size} hand-ins':>14}" for size in sizes)
               + f"{f'{largest}/{smallest}':>9}")
         growth = {}
-        for label, attribute in (("driver", "driver"), ("workers, no kernels", "workers")):
+        for label, attribute in (("driver", "driver"), ("workers, no kernels", "workers"),
+                                 ("largest one worker", "one_worker")):
             small = getattr(peaks[smallest], attribute)
             growth[label] = getattr(peaks[largest], attribute) / small if small else float("nan")
             print(f"  {label:19s}" + "".join(f"{getattr(peaks[size], attribute) / MiB:14.0f}" for size in sizes)
                   + f"{growth[label]:8.2f}x")
 
         fast = speedup >= TARGET_SPEEDUP
-        flat = all(ratio <= GROWTH_TOLERANCE for ratio in growth.values())
+        flat = growth["driver"] <= GROWTH_TOLERANCE and growth["workers, no kernels"] <= GROWTH_TOLERANCE
         print(f"verdict: {'meets' if fast and flat else 'misses'} the target (>= {TARGET_SPEEDUP:.0f}x stock, flat memory): "
               f"{speedup:.1f}x stock, {'fast enough' if fast else 'too slow'}; memory {largest}/{smallest} "
               f"driver {growth['driver']:.2f}x, workers {growth['workers, no kernels']:.2f}x, "
