@@ -83,9 +83,10 @@ from corpus_tools import build  # noqa: E402
 from hostile import ATTACKS, HONEST_EDGE, Place, add_cell, correct_with, notebook_path  # noqa: E402
 
 TARGET_SPEEDUP = 3.0
-# Worker recycling and 0.1 s sampling move a peak by some percent from run to run; memory
-# kept per hand-in would grow about as the number of hand-ins does (4x from 100 to 400)
-GROWTH_TOLERANCE = 1.2
+# A peak is the worst moment of the run, and a longer run has more of them: the workers' peak
+# went up 13% and 27% from 100 to 400 hand-ins in two runs on 2 cores, with no worker growing
+# past its recycling. Memory kept per hand-in would grow as their number does, 4x from 100 to 400.
+GROWTH_TOLERANCE = 1.5
 SAMPLE_INTERVAL = 0.1
 # Only a safety net against a hung run: generous next to any case below
 TIMEOUT_BASE, TIMEOUT_PER_HANDIN = 600, 180
