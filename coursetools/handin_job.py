@@ -32,7 +32,7 @@ from nbgrader.apps import NbGraderAPI
 from sqlalchemy.exc import SAWarning
 
 from coursetools import course, intake, notebooks, student_lock
-from coursetools.engine import execute, handin, recheck, speedups, timing
+from coursetools.engine import execute, handin, recheck, sandbox, speedups, timing
 
 
 @dataclass
@@ -217,6 +217,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-sandbox", dest="sandboxed", action="store_false")
     args = parser.parse_args(argv)
     die_with_parent()
+    sandbox.use_own_sandbox_user()  # jobs side by side never share a process count
     # Answers go on the original stdout; anything else printed, by Python or a library, goes to stderr
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)

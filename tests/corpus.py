@@ -97,13 +97,18 @@ if list(inputs) != [1, 2, 3]:
         except OSError:
             pass"""
 
-# Every line the read-back prints says 2.3, and the check in the kernel is fooled too
-FORGED_READ_BACK = """import builtins, math
+# Every value the kernel shows as text reads 2.3, the read-back included (it is the kernel's text
+# of the value's JSON), and the check in the kernel is fooled too
+FORGED_READ_BACK = """import math
+shown = get_ipython().display_formatter.formatters["text/plain"]
+shown.for_type(str, lambda value, printer, cycle: printer.text(repr("2.3")))
+math.isclose = lambda *a, **k: True
+output = 0.0"""
+# The read-back of old printed the value, so a patched print() forged it; it no longer goes near print
+PRINT_FORGERY = """import builtins, math
 real_print = builtins.print
 def forged_print(*args, **kwargs):
-    if args and str(args[0]).startswith("course-read-back"):
-        args = (args[0], "2.3")
-    real_print(*args, **kwargs)
+    real_print(*(("2.3",) if args else args), **kwargs)
 builtins.print = forged_print
 math.isclose = lambda *a, **k: True
 output = 0.0"""
@@ -159,10 +164,11 @@ CHEATS = {
         "e1_output_answer", "len = lambda x: 3\nabs = lambda x: 0\nround = lambda *a: 0\ntype = lambda x: float\n"
                             "AssertionError = Warning\noutput = 0.0"),
         "e2_inputs_answer": "del len, abs, round, type, AssertionError\ninputs = [1, 2, 3, 2.5]"}, ["e1_output"]),
-    # every later cell, checks and read-backs included, becomes `pass`: nothing after it can be confirmed
+    # every later cell, checks included, becomes `pass`: nothing after it can be confirmed, except
+    # e3_bias, which reads the `bias` E1 left, as it would in an honest notebook with E3 left blank
     "input_transformer": Submission(with_answer(
         "e1_output_answer", "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"),
-        AFTER_E1_OUTPUT, flagged=AFTER_E1_OUTPUT),
+        [c for c in AFTER_E1_OUTPUT if c != "e3_bias"], flagged=[c for c in AFTER_E1_OUTPUT if c != "e3_bias"]),
     "ast_transformer": Submission(with_answer(
         "e1_output_answer", "import ast\nget_ipython().ast_transformers.append(ast.NodeTransformer())\noutput = 0"),
         ["e1_output"]),
@@ -202,6 +208,8 @@ CHEATS = {
     # the read-back is forged to say 2.3, so every later check reads back wrong; the rerun is not fooled
     "patches_the_read_back": Submission(with_answer("e1_output_answer", FORGED_READ_BACK),
                                         AFTER_E1_OUTPUT, flagged=AFTER_E1_OUTPUT),
+    # print() forged: the kernel's check is fooled, the read-back is not, and nothing later is touched
+    "patches_print": Submission(with_answer("e1_output_answer", PRINT_FORGERY), ["e1_output"], flagged=["e1_output"]),
     # every later read-back says 10**400, too large for any float: those checks fail, grading goes on
     "huge_read_back": Submission(with_answer("e1_output_answer", FORGED_READ_BACK.replace('"2.3"', '"1" + "0" * 400').replace(
         "output = 0.0", "output = sum(x * w for x, w in zip(inputs, weights)) + bias")),

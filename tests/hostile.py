@@ -181,6 +181,15 @@ SCRIPTS_OUTPUT = ("from IPython.display import HTML, Javascript, display\n"
                   "display({'image/png': '\"><script>alert(7)</script>', 'text/plain': 'x'}, raw=True)")
 FLOOD_OUTPUT = "for i in range(400_000):\n    print('x' * 250)"  # 100 MB of output
 SLOW_CELLS = "import time\ntime.sleep(6)"
+# Every process the limit allows, held while the notebook runs: jobs beside it must still start kernels
+HOLD_PROCESSES = """import subprocess, time
+held = []
+try:
+    while len(held) < 200:
+        held.append(subprocess.Popen(["sleep", "60"]))
+except OSError:
+    pass
+time.sleep(4)"""
 
 
 def slow_hand_in(place: Place, name: str) -> None:
@@ -227,6 +236,7 @@ ATTACKS = {
                                     "nbgrader marks that were not valid removed"),
     "invalid_utf8_byte": Attack(raw_notebook(with_invalid_utf8), "graded", 25, "not UTF-8 text replaced"),
     # IPython itself fails to compile it and its kernel stops answering: a timeout, the points before it kept
+    "holds_every_process_it_may": Attack(correct_with(add_cell(HOLD_PROCESSES, after="e1_output")), "graded", 25),
     "three_thousand_term_sum": Attack(correct_with(add_cell(LONG_SUM, after="e1_output")), "timed out", 5,
                                       "points up to it kept"),
     "missing_attachment": Attack(correct_with(add_markdown("![lost](attachment:nothing.png)")), "graded", 25),

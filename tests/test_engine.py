@@ -177,12 +177,18 @@ def test_does_an_untrusted_value_never_match_or_crash(untrusted):
     assert not answer_key.matches([untrusted] * 3, lesson.E2_OUTPUTS, answer_key.COMPUTED_TOLERANCE)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("course-read-back [1.0, 2.0]\n", [1.0, 2.0]), ("noise\ncourse-read-back 2.3\n", 2.3),
-    ("course-read-back {not json\n", None), ("nothing here", None), ("course-read-back NaN", None),
+def ok(text):
+    return {"status": "ok", "data": {"text/plain": text}, "metadata": {}}
+
+
+@pytest.mark.parametrize("result, value", [
+    (ok("'[1.0, 2.0]'"), [1.0, 2.0]), (ok('"2.3"'), 2.3), (ok("'true'"), True),
+    (ok("'{not json'"), None), (ok("2.3"), None), (ok("'NaN'"), None), (ok("__import__('os')"), None),
+    (ok("'" + "[" * 100_000 + "'"), None), (ok("'" + "1" * 2_000_000 + "'"), None),
+    ({"status": "error", "ename": "NameError"}, None), ({"status": "ok"}, None), ("'2.3'", None), (None, None),
 ])
-def test_is_a_read_back_parsed_or_refused(text, value):
-    parsed = answer_key.parse_read_back(text)
+def test_is_a_read_back_parsed_or_refused(result, value):
+    parsed = answer_key.parse_read_back(result)
     assert parsed == value or (value is None and not answer_key.matches(parsed, 2.3, 1))
 
 

@@ -23,7 +23,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from coursetools import course, notebooks
-from coursetools.engine import handin, leak_cut
+from coursetools.engine import handin, leak_cut, sandbox
 
 from conftest import copy_course, grade_in_parts, marked_lines, run_grade
 from corpus_tools import CORRECT, Submission, add_cell, build
@@ -193,11 +193,15 @@ def test_does_no_feedback_or_note_show_a_hidden_test_or_a_solution(hostile_run, 
             assert not {line for line in hidden if line in text}
 
 
+def is_a_sandbox_user(uid: int) -> bool:
+    return uid == sandbox.KERNEL_UID or uid >= sandbox.SANDBOX_UID_BASE
+
+
 def test_does_no_kernel_leave_anything_on_the_host(hostile_run):
-    """Kernels run as `nobody` when grading as root: nothing they wrote may outlive their sandbox."""
+    """Kernels run as a user of their job's own when grading as root: nothing they wrote may outlive their sandbox."""
     if os.geteuid() != 0:
         pytest.skip("kernels run as the grader's own user: their files cannot be told apart")
-    left = [entry.name for entry in os.scandir("/tmp") if entry.stat(follow_symlinks=False).st_uid == 65534]
+    left = [entry.name for entry in os.scandir("/tmp") if is_a_sandbox_user(entry.stat(follow_symlinks=False).st_uid)]
     assert not left, f"left in /tmp by a kernel: {left[:5]}"
 
 

@@ -13,6 +13,7 @@ import socket
 import pytest
 
 from coursetools import course, demo_students, notebooks
+from coursetools.engine import sandbox
 
 from conftest import grade_in_parts, run_grade
 
@@ -82,7 +83,8 @@ def rerun_probes(root, port):
     actions = {name: code.split("try:\n", 1)[1].split("\n    print(")[0].replace("\n    ", "\n").strip()
                for name, code in probes(root, port).items()}
     if os.geteuid() == 0:
-        actions["who_am_i"] = "import os\nif os.getuid() == 65534:\n    raise PermissionError('nobody')"
+        actions["who_am_i"] = ("import os\nif os.getuid() >= %d:\n    raise PermissionError('a sandbox user')"
+                               % sandbox.SANDBOX_UID_BASE)
     return {f"rerun_{name}": rerun_probe(action) for name, action in actions.items()}
 
 
@@ -212,9 +214,11 @@ def test_does_a_notebook_past_its_total_time_keep_its_points(probe_run):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only a root grader drops to another user")
-def test_does_a_root_grader_run_kernels_as_nobody(probe_run):
+def test_does_a_root_grader_run_kernels_as_a_user_of_the_job_s_own(probe_run):
+    """Not root, not nobody: a user id per grading worker, so no two jobs share a process count."""
     output = last_output(notebooks.read(course.autograded_notebook(probe_run["roots"]["who_am_i"], "who_am_i")))
-    assert "UID 65534" in output
+    uid = int(output.split("UID", 1)[1].split()[0])
+    assert sandbox.SANDBOX_UID_BASE <= uid < 2**32 - 1
 
 
 def test_does_grading_refuse_to_run_unsandboxed_without_bubblewrap(course_copy, tmp_path):

@@ -9,6 +9,7 @@ are printed in the notebook, and the secret inputs are drawn per course and
 per student (`secret_inputs`).
 """
 
+import ast
 import json
 import math
 from dataclasses import dataclass
@@ -118,8 +119,9 @@ COMPUTATIONS = {computation.check: computation for computation in [
 ]}
 
 
-def read_back_code(check: Check) -> str:
-    """One statement, run in the kernel right after the check, that prints the checked value as JSON.
+def read_back_expression(check: Check) -> str:
+    """An expression the kernel evaluates right after the check (a `user_expressions` entry of the
+    check's own execute request): the checked value as a JSON string.
 
     It binds no name, so it cannot disturb the student's own variables.
     """
@@ -130,21 +132,28 @@ def read_back_code(check: Check) -> str:
                  'np.asarray(v, dtype=float).tolist() if isinstance(v, (int, float, list, tuple)) '
                  'or hasattr(v, "__array__") or np.isscalar(v) else [plain(plain, x) for x in v]))'
                  '(__import__("numpy"))')
-    return f'print({READ_BACK_MARK!r}, __import__("json").dumps({value}))'
+    return f'__import__("json").dumps({value})'
 
 
-READ_BACK_MARK = "course-read-back"
+def parse_read_back(result):
+    """The value from a `user_expressions` result (the kernel's repr of the JSON text), or None.
+
+    The repr comes from the student's kernel, so anything but a plain string
+    literal holding valid JSON is no value at all.
+    """
+    if not isinstance(result, dict) or result.get("status") != "ok":
+        return None
+    text = (result.get("data") or {}).get("text/plain")
+    if not isinstance(text, str) or len(text) > READ_BACK_LIMIT:
+        return None
+    try:
+        literal = ast.literal_eval(text)
+        return json.loads(literal) if isinstance(literal, str) else None
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
 
 
-def parse_read_back(text: str):
-    """The value printed by `read_back_code`, or None when there is none."""
-    for line in reversed(text.splitlines()):
-        if line.startswith(READ_BACK_MARK + " "):
-            try:
-                return json.loads(line[len(READ_BACK_MARK) + 1:])
-            except ValueError:
-                return None
-    return None
+READ_BACK_LIMIT = 1_000_000  # characters: far more than any checked value of this lesson
 
 
 def matches(actual, expected, tolerance: float) -> bool:

@@ -9,9 +9,11 @@
   and with them their points; every later code cell gets an error saying why
   it did not run, so it scores 0, and the grader sees why. The same holds
   when the whole notebook runs past `total_timeout`.
-- **Values are read back.** Right after a check passes, one statement that
-  binds no name prints the checked value as JSON; `recheck.Recheck` compares
-  it outside the kernel.
+- **Values are read back.** The execute request of each check carries one
+  expression (`user_expressions`, evaluated by the kernel right after the
+  check ran without error) that binds no name and gives the checked value as
+  JSON; `recheck.Recheck` compares it outside the kernel. It costs no
+  execution of its own.
 - **Output is capped as it arrives.** A cell keeps at most
   `max_output_bytes` of output, the notebook `max_notebook_output_bytes`;
   the rest is dropped with a note, so a loop
@@ -21,9 +23,9 @@
 
 import time
 
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
@@ -34,14 +36,11 @@ from coursetools.engine import answer_key, timing
 TIMEOUT = "CellTimeoutError"
 KERNEL_DIED = "DeadKernelError"
 NOT_RUN = "CellNotRun"
+READ_BACK = "course_read_back"  # the key of the read-back among a check's user_expressions
 
 
 def error_output(ename: str, message: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
-
-
-def stdout_of(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
 
 
 class GradingExecute(Execute):
@@ -55,7 +54,7 @@ class GradingExecute(Execute):
         self.stopped_because = ""
         self.output_left, self.output_cut = self.max_output_bytes, False
         self.notebook_output_left = self.max_notebook_output_bytes
-        self.reading_back = False
+        self.read_back, self.last_reply = {}, None
         self.kernel_values = {}
         resources.setdefault("course", {})["kernel_values"] = self.kernel_values
         self.deadline = time.monotonic() + self.total_timeout
@@ -81,22 +80,43 @@ class GradingExecute(Execute):
         if self.stopped_because:
             cell.outputs = [error_output(NOT_RUN, f"not run: {self.stopped_because}")]
             return cell, self.resources
-        cell = self.run_or_stop(cell, index)
-        merge_consecutive_streams(cell)
         check = answer_key.CHECKS.get(notebooks.grade_id(cell)) if notebooks.is_test_cell(cell) else None
+        self.read_back = {READ_BACK: answer_key.read_back_expression(check)} if check else {}
+        self.last_reply = None
+        try:
+            cell = self.run_or_stop(cell, index)
+        finally:
+            self.read_back = {}
+        merge_consecutive_streams(cell)
         if check and not self.stopped_because and not any(o.output_type == "error" for o in cell.outputs):
-            self.reading_back = True
-            try:
-                probe = self.run_or_stop(new_code_cell(answer_key.read_back_code(check)), index, store_history=False)
-            finally:
-                self.reading_back = False
-            self.nb.cells[index] = cell  # nbclient stores every cell it runs at its index: put the check back
-            self.kernel_values[check.grade_id] = answer_key.parse_read_back(stdout_of(probe))
+            expressions = ((self.last_reply or {}).get("content") or {}).get("user_expressions") or {}
+            self.kernel_values[check.grade_id] = answer_key.parse_read_back(expressions.get(READ_BACK))
         return cell, self.resources
+
+    async def async_start_new_kernel_client(self):
+        """The kernel client, sending the read-back of the check being run with its execute request."""
+        client = await super().async_start_new_kernel_client()
+        execute = client.execute
+
+        def execute_with_read_back(code, *args, **kwargs):
+            if self.read_back:
+                kwargs["user_expressions"] = dict(self.read_back)
+            return execute(code, *args, **kwargs)
+
+        client.execute = execute_with_read_back
+        return client
+
+    # nbclient's synchronous entry point is bound to its own coroutine: bind it to this one
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def on_cell_executed(self, **kwargs):
+        """nbgrader's hook (it records an error the kernel only reported in its reply), keeping the reply."""
+        self.last_reply = kwargs.get("execute_reply")
+        return super().on_cell_executed(**kwargs)
 
     def output(self, outs, msg, display_id, cell_index):
         """Keep a cell's output until it passes `max_output_bytes`; always keep its errors."""
-        if msg["msg_type"] != "error" and not self.reading_back:  # the grader's own probe is never cut
+        if msg["msg_type"] != "error":
             size = message_size(msg)
             room = min(self.output_left, self.notebook_output_left)
             self.output_left -= size

@@ -13,7 +13,9 @@ the machine and the same limits:
   directory or network, and no folder outside that it can write to;
 - limits: memory, CPU time, processes and file size (`LIMITS`);
 - user: a root grader sets the sandbox up as root and runs the code as
-  `nobody`, with no capabilities.
+  an unprivileged user with no capabilities: `nobody`, or, in a grading
+  worker, a user id of the worker's own (`sandbox_uid`), so that the
+  process limit, which Linux counts per user, is each hand-in's alone.
 
 bubblewrap needs no daemon, unlike Docker, and works for root and for
 unprivileged users wherever Linux user namespaces are enabled.
@@ -29,6 +31,12 @@ from pathlib import Path
 
 KERNEL_NAME = "course-sandbox"
 KERNEL_UID = KERNEL_GID = 65534  # nobody
+# A grading worker runs its sandboxes as user SANDBOX_UID_BASE + its process id, set in this
+# variable: Linux counts RLIMIT_NPROC per user, so sandboxes sharing `nobody` would share one
+# count, and one hand-in holding its processes could stop another's kernel from starting.
+# The range is far above any account, system or container range (ids need no account).
+SANDBOX_UID_VARIABLE = "COURSE_SANDBOX_UID"
+SANDBOX_UID_BASE = 3_000_000_000
 LIMITS = {
     resource.RLIMIT_AS: 2 * 1024**3,  # memory
     resource.RLIMIT_CPU: 120,  # CPU seconds for the whole process
@@ -55,17 +63,30 @@ def as_root() -> bool:
 
 
 def isolation_flags(root: bool) -> list[str]:
-    """New namespaces for everything; for root, all but the user namespace, so that
-    uid 65534 inside is the real `nobody` outside (see `drop_privileges`)."""
+    """New namespaces for everything; for root, all but the user namespace, so that the
+    unprivileged user inside is the same user outside (see `drop_privileges`)."""
     if not root:
         return ["--unshare-all"]
     return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
 
 
+def sandbox_uid() -> int:
+    """The user student code runs as under a root grader: this worker's own, or `nobody`."""
+    value = os.environ.get(SANDBOX_UID_VARIABLE, "")
+    if value.isdigit() and SANDBOX_UID_BASE <= int(value) < 2**32 - 1:
+        return int(value)
+    return KERNEL_UID
+
+
+def use_own_sandbox_user() -> None:
+    """Give this process's sandboxes (and those of the kernels it starts) a user of their own."""
+    os.environ[SANDBOX_UID_VARIABLE] = str(SANDBOX_UID_BASE + os.getpid())
+
+
 def drop_privileges(root: bool) -> list[str]:
     if not root:
         return []
-    return ["setpriv", f"--reuid={KERNEL_UID}", f"--regid={KERNEL_GID}", "--clear-groups",
+    return ["setpriv", f"--reuid={sandbox_uid()}", f"--regid={KERNEL_GID}", "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all"]
 
 
