@@ -26,9 +26,12 @@ help:
 $(READY): requirements.txt scripts/bootstrap.sh
 	@scripts/bootstrap.sh
 
-# make grade [JOBS=n] [STUDENT=id] [FORCE=1] [SCHEDULER=tcp://host:8786 DB=postgresql://user@host/name]
-GRADE_FLAGS = $(if $(JOBS),--jobs $(JOBS)) $(foreach id,$(STUDENT),--student '$(id)') $(if $(FORCE),--force) \
-              $(if $(SCHEDULER),--scheduler '$(SCHEDULER)') $(if $(DB),--db '$(DB)')
+# make grade [JOBS=n] [STUDENT=id[,id...]] [FORCE=1] [SCHEDULER=tcp://host:8786 DB=postgresql://user@host/name]
+# Ids and URLs reach the grader through the environment, never through the shell: no quoting can break them
+GRADE_FLAGS = $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+grade: export COURSE_GRADE_STUDENTS = $(STUDENT)
+grade: export COURSE_GRADE_SCHEDULER = $(SCHEDULER)
+grade: export COURSE_GRADE_DB = $(DB)
 
 grade: $(READY)
 	$(BIN)/python -m coursetools.grade $(strip $(GRADE_FLAGS))

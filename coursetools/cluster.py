@@ -16,7 +16,7 @@ import uuid
 from sqlalchemy.engine import make_url
 
 from coursetools import intake
-from coursetools.handin_job import Request, StudentOutcome, forget_safely
+from coursetools.handin_job import Request, StudentOutcome, forget_after_a_lost_job
 
 CONNECT_TIMEOUT = "10s"
 WORKERS_TIMEOUT = 60  # seconds to wait for a first worker to join the scheduler
@@ -90,7 +90,7 @@ class ClusterPool:
             try:
                 outcome = StudentOutcome(**future.result())
             except Exception as error:  # noqa: BLE001 (a lost task is this student's status, not the batch's)
-                outcome = forget_safely(self.db_url, self.root, StudentOutcome(request.student, intake.NOT_GRADED, [
+                outcome = forget_after_a_lost_job(self.db_url, self.root, StudentOutcome(request.student, intake.NOT_GRADED, [
                     f"the cluster could not grade this hand-in ({type(error).__name__}: {error}); "
                     "check the workers' logs, then grade this student again with STUDENT="]))
             future.release()

@@ -26,8 +26,11 @@ def run_job(root: str, db_url: str, sandboxed: bool, limits: dict, request: dict
                                 "the course folder at the same path (a shared file system)")
     course.environment_bin_on_path()
     with _one_at_a_time:  # a worker started with several threads still grades one hand-in per job process
-        key = (root, db_url, sandboxed)
+        # a job loads the course once: a new course version or new limits need a new job process
+        key = (root, db_url, sandboxed, request.get("course_version", ""), tuple(sorted(limits.items())))
         if key not in _pools:
+            for stale in [k for k in _pools if k[0] == root]:
+                _pools.pop(stale).close()
             _pools[key] = WorkerPool(Path(root), db_url, HandInJob(**limits), sandboxed, keep_warm=True)
         outcome = _pools[key].grade([Request(**request)])[0]
     return dataclasses.asdict(outcome)

@@ -30,11 +30,25 @@ from coursetools.progress import ConsoleProgress
 LOG_LINES = 15
 
 
+def default_jobs() -> int:
+    """One job per core this process may run on, and one more: a job spends part of its time
+    waiting on its kernel or its rerun, and the extra job fills those moments."""
+    return len(os.sched_getaffinity(0)) + 1
+
+
 def positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def from_make(args) -> None:
+    """`make grade STUDENT=... SCHEDULER=... DB=...` hands these over in the environment; flags win."""
+    students = [name for name in os.environ.get("COURSE_GRADE_STUDENTS", "").split(",") if name]
+    args.student = args.student or students or None
+    args.scheduler = args.scheduler or os.environ.get("COURSE_GRADE_SCHEDULER", "")
+    args.db = args.db or os.environ.get("COURSE_GRADE_DB", "")
 
 
 def write_timings(destination: Path, outcomes, wall: float) -> None:
@@ -53,8 +67,8 @@ def main(argv=None) -> int:
                         help="grade against the release as it is, without regenerating it from source/")
     parser.add_argument("--no-sandbox", dest="sandboxed", action="store_false",
                         help="run student code with your own permissions (only where no sandbox can run)")
-    parser.add_argument("--jobs", type=positive, default=os.cpu_count() or 1,
-                        help="hand-ins graded at once on this machine (default: one per core)")
+    parser.add_argument("--jobs", type=positive, default=default_jobs(),
+                        help="hand-ins graded at once on this machine (default: one per core, plus one)")
     parser.add_argument("--student", action="append", metavar="ID",
                         help="grade only this student (repeat for more); everyone else's rows stay as they were")
     parser.add_argument("--force", action="store_true",
@@ -67,6 +81,7 @@ def main(argv=None) -> int:
     parser.add_argument("--timings", type=Path, metavar="FILE",
                         help="write the seconds each hand-in spent in each grading phase to FILE (JSON)")
     args = parser.parse_args(argv)
+    from_make(args)
     root = args.root.resolve()
     if args.db:  # nbgrader_config.py reads it: nbgrader's steps and the workers use this gradebook too
         os.environ[course.GRADEBOOK_URL_VARIABLE] = args.db

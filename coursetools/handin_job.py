@@ -59,8 +59,11 @@ class Request:
 
 
 def fingerprint(course_version: str, received: intake.Intake) -> str:
-    """What grading depends on: the course version, and the hand-in as intake read it."""
+    """What grading depends on: the course version, and the hand-in as intake read and found it
+    (the notebook's name and intake's notes too: a renamed or repaired notebook is noted anew)."""
     digest = hashlib.sha256(course_version.encode())
+    digest.update(json.dumps([received.notebook.name if received.notebook else "", received.status,
+                              received.notes], sort_keys=True).encode("utf-8", "surrogateescape"))
     digest.update(json.dumps(received.nb, sort_keys=True).encode())
     for relative in sorted(received.files):
         digest.update(b"\0file\0" + relative.encode("utf-8", "surrogateescape") + b"\0")
@@ -129,8 +132,13 @@ def write_feedback(api: NbGraderAPI, outcome: StudentOutcome) -> StudentOutcome:
 
 def grade_one(api: NbGraderAPI, root: Path, request: Request, release, release_ids: set[str]) -> StudentOutcome:
     """Everything for one student; any failure is theirs alone, with no stale scores left behind."""
-    with student_lock.held(api.coursedir.db_url, root, request.student):
-        return grade_alone(api, root, request, release, release_ids)
+    try:
+        with student_lock.held(api.coursedir.db_url, root, request.student):
+            return grade_alone(api, root, request, release, release_ids)
+    except student_lock.Busy:  # nothing of this student was touched: the other run's grading stands
+        return StudentOutcome(request.student, intake.BUSY, [
+            f"another grading run was grading this hand-in for over {student_lock.WAIT} s; its result stands. "
+            "Run `make grade` again once it has finished to see it here"])
 
 
 def grade_alone(api: NbGraderAPI, root: Path, request: Request, release, release_ids: set[str]) -> StudentOutcome:
@@ -171,6 +179,17 @@ def forget_safely(db_url: str, root: Path, outcome: StudentOutcome) -> StudentOu
     except Exception as error:  # noqa: BLE001 (the batch goes on; the instructor learns what is left over)
         outcome.notes.append(f"earlier scores could not be removed ({type(error).__name__}): check the gradebook")
     return outcome
+
+
+def forget_after_a_lost_job(db_url: str, root: Path, outcome: StudentOutcome) -> StudentOutcome:
+    """`forget_safely` for a job that was killed or lost, from outside it: under the student's lock,
+    so that a grading another run has begun since is never what gets removed."""
+    try:
+        with student_lock.held(db_url, root, outcome.student):
+            return forget_safely(db_url, root, outcome)
+    except student_lock.Busy:
+        outcome.notes.append("another grading run has taken this hand-in up since; its result will stand")
+        return outcome
 
 
 def serve(root: Path, sandboxed: bool, requests, answers) -> None:

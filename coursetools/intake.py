@@ -46,6 +46,8 @@ TOO_LARGE = "too large"
 STOPPED = "grading stopped"
 # Left out of a run that graded only some students (STUDENT=), and never graded before
 NOT_YET = "not graded yet"
+# Another grading run was grading this student at the same time; its result stands
+BUSY = "graded by another run"
 
 STAGING = Path(".grading") / "submitted"
 

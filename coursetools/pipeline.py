@@ -12,7 +12,6 @@ row and both CSVs.
 
 import contextlib
 import os
-import shutil
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -139,12 +138,13 @@ def selected_students(root: Path, only: list[str] | None) -> list[str]:
     return [name for name in everyone if name in only]
 
 
-def requests_for(root: Path, students: list[str], version: str, stored: dict, force: bool) -> list[Request]:
+def requests_for(root: Path, students: list[str], version: str, stored: dict, in_gradebook: set,
+                 force: bool) -> list[Request]:
     """One request per student, naming the last grading's fingerprint when it may be reused."""
     requests = []
     for student in students:
         record = stored.get(student)
-        reusable = (not force and record is not None and record.status in gradings.REUSABLE
+        reusable = (not force and record is not None and record.reusable and student in in_gradebook
                     and gradings.outputs_exist(root, student))
         requests.append(Request(student, version, record.fingerprint if reusable else ""))
     return requests
@@ -191,16 +191,18 @@ def grade_course(root: Path, release: bool = True, sandboxed: bool = True, progr
             else:
                 require_assignment_in_gradebook(api)
             secret_inputs.course_secret(Path(api.config.Recheck.secret_file))  # part of the course version
-            version = gradings.course_version(root)
-            records = gradings.GradingRecords(db_url)
+            version = gradings.course_version(root, sandboxed)
+            records = gradings.GradingRecords(db_url, api.coursedir.course_id)
             stored = records.read_all()
-            shutil.rmtree(root / intake.STAGING, ignore_errors=True)
-            requests = requests_for(root, students, version, stored, force)
+            in_gradebook = gradings.students_in_gradebook(db_url, api.coursedir.course_id)
+            requests = requests_for(root, students, version, stored, in_gradebook, force)
 
             def finished(outcome: StudentOutcome) -> None:
                 if outcome.unchanged:  # its grading stands: the status and notes it had
                     kept = stored[outcome.student]
                     outcome.status, outcome.notes = kept.status, list(kept.notes)
+                elif outcome.status == intake.BUSY:
+                    pass  # the other run's grading and record stand
                 else:
                     try:
                         records.save(outcome.student, outcome.fingerprint, outcome.status, outcome.notes)

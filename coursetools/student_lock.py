@@ -12,12 +12,21 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 LOCKS = Path(".grading") / "locks"
+# Seconds a job waits for another grading of its student: long enough for a lost job to be put
+# down, short enough to end well within the job's own budget
+WAIT = 60
+POLL = 0.2
+
+
+class Busy(RuntimeError):
+    """Another grading of this student went on past `WAIT`."""
 
 
 def lock_key(student: str) -> int:
@@ -27,17 +36,23 @@ def lock_key(student: str) -> int:
 
 
 @contextlib.contextmanager
-def held(db_url: str, root: Path, student: str):
+def held(db_url: str, root: Path, student: str, wait: float = WAIT):
+    """Hold the student's lock for the body; raise `Busy` when it stays taken for `wait` seconds."""
+    deadline = time.monotonic() + wait
     if db_url.startswith("postgresql"):
         engine = create_engine(db_url, poolclass=NullPool)
         try:
             with engine.connect() as connection:
-                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": lock_key(student)})
+                key = {"key": lock_key(student)}
+                while not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar():
+                    if time.monotonic() > deadline:
+                        raise Busy(student)
+                    time.sleep(POLL)
                 connection.commit()
                 try:
                     yield
                 finally:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(student)})
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
                     connection.commit()
         finally:
             engine.dispose()
@@ -48,7 +63,14 @@ def held(db_url: str, root: Path, student: str):
     descriptor = os.open(folder / f"{lock_key(student) & (2**64 - 1):016x}.lock",
                          os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise Busy(student) from None
+                time.sleep(POLL)
         yield
     finally:
         os.close(descriptor)

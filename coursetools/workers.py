@@ -28,7 +28,7 @@ from traitlets.config import Configurable
 
 from coursetools import intake
 from coursetools.course import GRADEBOOK_URL_VARIABLE
-from coursetools.handin_job import Request, StudentOutcome, forget_safely
+from coursetools.handin_job import Request, StudentOutcome, forget_after_a_lost_job
 
 
 class HandInJob(Configurable):
@@ -150,7 +150,7 @@ class WorkerPool:
                     continue
                 busy.remove(worker)
                 if worker.process.poll() is not None:  # a worker that died could not clean up after itself
-                    outcome = forget_safely(self.db_url, self.root, outcome)
+                    outcome = forget_after_a_lost_job(self.db_url, self.root, outcome)
                 outcomes[worker.student] = outcome
                 on_outcome(outcome)
                 worker = self.after_job(worker, healthy=worker.process.poll() is None, needed=bool(queue))
@@ -163,7 +163,7 @@ class WorkerPool:
                     "no points kept. If the notebook is honest but slow, raise c.HandInJob.wall_budget in "
                     "nbgrader_config.py and grade again"])
                 self.stop_worker(worker)
-                outcome = forget_safely(self.db_url, self.root, outcome)  # whatever it had begun to write
+                outcome = forget_after_a_lost_job(self.db_url, self.root, outcome)  # whatever it had begun to write
                 outcomes[worker.student] = outcome
                 on_outcome(outcome)
                 if queue:

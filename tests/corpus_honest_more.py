@@ -76,6 +76,8 @@ STYLES["e1_int_format_bias"] = ({"e1_output_answer": f"print(f\"bias: {{bias:d}}
 
 # --- Exercise 2 ---
 HELPER = "def neuron(xs, ws, b):\n    return sum(x * w for x, w in zip(xs, ws)) + b\n\n\n"
+# a built-in's name reused for the student's own data, as beginners do
+STYLES["e2_list_named_list"] = ({"e2_inputs_answer": "list = [1, 2, 3, 2.5]\ninputs = list"}, None)
 STYLES["e2_threadpool"] = ({"e2_outputs_answer": "from concurrent.futures import ThreadPoolExecutor\n\n" + HELPER +
     "with ThreadPoolExecutor(max_workers=3) as pool:\n    outputs = list(pool.map(neuron, [inputs] * 3, [weights1, weights2, weights3], [bias1, bias2, bias3]))"}, None)
 STYLES["e2_multiprocessing_pool"] = ({"e2_outputs_answer": "from multiprocessing import Pool\n\n" + HELPER +

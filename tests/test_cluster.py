@@ -131,8 +131,8 @@ def cluster_run(cluster, tmp_path_factory):
             time.sleep(0.2)
             with engine.connect() as connection:  # the middle of the batch: some hand-ins are done
                 done = connection.execute(text(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_name = 'course_gradings'")).scalar() \
-                    and connection.execute(text("SELECT count(*) FROM course_gradings")).scalar()
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = 'course_grading_records'")).scalar() \
+                    and connection.execute(text("SELECT count(*) FROM course_grading_records")).scalar()
             busy = client.processing().get(by_pid[victim.pid], ())
             if done and busy:
                 orphans = psutil.Process(victim.pid).children(recursive=True)
@@ -173,7 +173,7 @@ def test_is_each_hand_in_graded_once_into_postgres(cluster_run, cluster):
             submissions = connection.execute(text(
                 "SELECT student.id, count(*) FROM submitted_assignment JOIN student "
                 "ON submitted_assignment.student_id = student.id GROUP BY student.id")).all()
-            recorded = {row[0] for row in connection.execute(text("SELECT student_id FROM course_gradings"))}
+            recorded = {row[0] for row in connection.execute(text("SELECT student_id FROM course_grading_records"))}
     finally:
         engine.dispose()
     graded = {name for name, row in scores_rows(cluster_run["root"]).items() if row["total"] != ""}

@@ -53,6 +53,10 @@ def a_series_of_runs(folder) -> dict:
     runs["new_course_version"] = run_and_look(root)
     course.feedback_file(root, "correct").unlink()
     runs["feedback_removed"] = run_and_look(root)
+    with Gradebook(course.gradebook_url(root)) as gradebook:  # as the formgrader's or `nbgrader db` would
+        gradebook.remove_submission(course.ASSIGNMENT, "blank")
+    runs["submission_removed"] = run_and_look(root)
+    runs["unsandboxed"] = run_and_look(root, "--no-sandbox")
     runs["unknown_student"] = run_grade(root, "--student", "nobody")
     return runs
 
@@ -110,6 +114,15 @@ def test_does_a_new_course_version_grade_everyone_again(runs):
 
 def test_is_a_hand_in_whose_feedback_is_gone_graded_again(runs):
     assert runs["feedback_removed"]["graded"] == ["correct"]
+
+
+def test_is_a_hand_in_whose_submission_was_removed_graded_again(runs):
+    assert runs["submission_removed"]["graded"] == ["blank"]
+    assert runs["submission_removed"]["totals"] == runs["forced"]["totals"]
+
+
+def test_does_grading_without_the_sandbox_reuse_nothing(runs):
+    assert runs["unsandboxed"]["graded"] == STUDENTS
 
 
 def test_is_an_unknown_student_refused_with_a_clear_message(runs):

@@ -128,10 +128,11 @@ def read_back_expression(check: Check) -> str:
     if check.expected is True:  # "np is NumPy"
         value = f'{check.name} is __import__("sys").modules.get("numpy")'
     else:  # numbers and nested lists; iterables NumPy does not take (dict views, classes) item by item
-        value = ('(lambda np: (lambda plain: plain(plain, ' + check.name + '))(lambda plain, v: '
-                 'np.asarray(v, dtype=float).tolist() if isinstance(v, (int, float, list, tuple)) '
-                 'or hasattr(v, "__array__") or np.isscalar(v) else [plain(plain, x) for x in v]))'
-                 '(__import__("numpy"))')
+        # built-ins come from `builtins`, never the notebook's names: a student may well call a list `list`
+        value = ('(lambda np, b: (lambda plain: plain(plain, ' + check.name + '))(lambda plain, v: '
+                 'np.asarray(v, dtype=b.float).tolist() if b.isinstance(v, (b.int, b.float, b.list, b.tuple)) '
+                 'or b.hasattr(v, "__array__") or np.isscalar(v) else [plain(plain, x) for x in v]))'
+                 '(__import__("numpy"), __import__("builtins"))')
     return f'__import__("json").dumps({value})'
 
 

@@ -143,17 +143,21 @@ class GradingExecute(Execute):
         try:
             cell = self.execute_cell(cell, index, store_history=store_history)
         except DeadKernelError:
-            # os._exit, a segfault through ctypes or the out-of-memory killer
+            # os._exit, a segfault through ctypes or the out-of-memory killer; whether the kernel
+            # numbered the cell before it died is a matter of timing, so it is left unnumbered
+            cell.execution_count = None
             cell.outputs.append(error_output(KERNEL_DIED, "the kernel died while running this cell"))
             self.stopped_because = "the kernel died in an earlier cell"
             return cell
         except CellTimeoutError:
             # the cell ignored the interrupt too: nbclient gave up waiting for it
+            cell.execution_count = None
             cell.outputs.append(error_output(TIMEOUT, "this cell ran past its time limit and ignored the interrupt"))
             self.stopped_because = "an earlier cell ran past its time limit"
             return cell
         except Exception as error:  # noqa: BLE001 (the kernel's messages can no longer be read)
             # student code broke the kernel's own protocol, e.g. by patching `json.dumps`
+            cell.execution_count = None
             cell.outputs.append(error_output(KERNEL_DIED, f"the kernel stopped answering properly ({type(error).__name__})"))
             self.stopped_because = "the kernel stopped answering properly in an earlier cell"
             return cell
