@@ -78,6 +78,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from coursetools import course, notebooks  # noqa: E402  (needs the repository on sys.path)
+from coursetools.grade import default_jobs  # noqa: E402
 from corpus import CHEATS, HONEST, LIMITS, TAMPERING, FAILURES  # noqa: E402  (the test corpus)
 from corpus_tools import build  # noqa: E402
 from hostile import ATTACKS, HONEST_EDGE, Place, add_cell, correct_with, notebook_path  # noqa: E402
@@ -446,7 +447,8 @@ def main() -> int:
     parser.add_argument("--handins", type=int, default=100)
     parser.add_argument("--memory-sizes", default="100,400", help="comma-separated course sizes for the memory runs")
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="the engine's --jobs (default: all cores)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="the engine's --jobs (default: make grade's own, one per core and one more)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.memory_sizes.split(",") if size.strip()]
     if args.handins < 1 or args.rounds < 1 or args.jobs < 1 or not sizes or min(sizes) < 1:
