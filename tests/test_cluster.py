@@ -71,6 +71,19 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def scheduler_address(scheduler_file: Path, scheduler: subprocess.Popen, log: Path, timeout: float = 60) -> str:
+    """The address the scheduler writes once it listens (the file appears before its content does)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return json.loads(scheduler_file.read_text())["address"]
+        except (FileNotFoundError, ValueError, KeyError):
+            if scheduler.poll() is not None:
+                raise RuntimeError(f"the Dask scheduler exited ({scheduler.returncode}); its log is {log}") from None
+            time.sleep(0.1)
+    raise RuntimeError(f"the Dask scheduler wrote no address within {timeout:.0f} s; its log is {log}")
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """PostgreSQL, a Dask scheduler and two single-threaded workers, all on 127.0.0.1."""
@@ -84,10 +97,7 @@ def cluster(tmp_path_factory):
              "--scheduler-file", str(scheduler_file)],
             stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler.log", "wb"), cwd=base)]
         try:
-            deadline = time.monotonic() + 60
-            while not scheduler_file.exists() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            address = json.loads(scheduler_file.read_text())["address"]
+            address = scheduler_address(scheduler_file, processes[0], logs / "scheduler.log")
             # the workers start outside the course, with nothing of it on their path
             workers = [subprocess.Popen(
                 [str(DASK), "worker", address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1",
