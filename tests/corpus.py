@@ -5,7 +5,7 @@ which checks must score 0 and which status the hand-in must end with.
 Every other check must score its full points.
 """
 
-from coursetools import notebooks
+from coursetools import course, notebooks
 from coursetools.engine import answer_key
 
 from corpus_honest import HONEST
@@ -261,3 +261,18 @@ FAILURES = {
 
 HONEST = {**HONEST, **MORE_HONEST}
 CORPUS = {**CHEATS, **HONEST, **LIMITS, **TAMPERING, **FAILURES}
+
+
+# Short enough to keep the suite fast, long enough for any honest cell of the corpus
+SAMPLE_CONFIG = "c.Execute.timeout = 4\nc.Recheck.timeout = 30\n"
+
+
+def course_with_sample(folder, names):
+    """A fresh course copy with the demo students and the named corpus cases handed in."""
+    root = course.copy_course(folder / "course")
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
+        handle.write("\n" + SAMPLE_CONFIG)
+    release = notebooks.read(course.release_notebook(root))
+    for name in names:
+        notebooks.write(build(release, CORPUS[name]), course.submitted_notebook(root, name))
+    return root

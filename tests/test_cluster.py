@@ -20,26 +20,19 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, text
 
-from coursetools import course, notebooks
+from coursetools import course
 
 from conftest import background_result, copy_course, run_grade
-from corpus import CORPUS, build
+import corpus
 from postgres import temporary_postgres
 
 # Every 20th corpus case: honest styles, cheats and tampering alike, the same ones every run
-SAMPLE = sorted(CORPUS)[::20]
-CONFIG = "c.Execute.timeout = 4\nc.Recheck.timeout = 30\n"
+SAMPLE = sorted(corpus.CORPUS)[::20]
 DASK = Path(sys.executable).parent / "dask"
 
 
 def course_with_sample(folder: Path) -> Path:
-    root = copy_course(folder / "course")
-    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
-        handle.write("\n" + CONFIG)
-    release = notebooks.read(course.release_notebook(root))
-    for name in SAMPLE:
-        notebooks.write(build(release, CORPUS[name]), course.submitted_notebook(root, name))
-    return root
+    return corpus.course_with_sample(folder, SAMPLE)
 
 
 def one_machine_run(folder: Path) -> dict:

@@ -11,24 +11,18 @@ import os
 import pytest
 from nbgrader.api import Gradebook
 
-from coursetools import course, notebooks
+from coursetools import course
 
-from conftest import background_result, copy_course, run_grade
-from corpus import CORPUS, build
+from conftest import background_result, run_grade
+from corpus import CORPUS, course_with_sample
 
 SAMPLE = sorted(CORPUS)[7::23]
-CONFIG = "c.Execute.timeout = 4\nc.Recheck.timeout = 30\n"
 PARALLEL_JOBS = (os.cpu_count() or 1) + 2
 
 
 def graded_with_jobs(jobs: int):
     def run(folder):
-        root = copy_course(folder / "course")
-        with open(root / "nbgrader_config.py", "a", encoding="utf-8") as handle:
-            handle.write("\n" + CONFIG)
-        release = notebooks.read(course.release_notebook(root))
-        for name in SAMPLE:
-            notebooks.write(build(release, CORPUS[name]), course.submitted_notebook(root, name))
+        root = course_with_sample(folder, SAMPLE)
         return {"root": root, "result": run_grade(root, "--jobs", str(jobs))}
     return run
 
