@@ -14,6 +14,8 @@
   check ran without error) that binds no name and gives the checked value as
   JSON; `recheck.Recheck` compares it outside the kernel. It costs no
   execution of its own.
+- **The kernel's sandbox outlives it**, for the recheck's rerun (see
+  `kept_sandbox`), which then starts at no cost.
 - **Output is capped as it arrives.** A cell keeps at most
   `max_output_bytes` of output, the notebook `max_notebook_output_bytes`;
   the rest is dropped with a note, so a loop
@@ -37,6 +39,7 @@ TIMEOUT = "CellTimeoutError"
 KERNEL_DIED = "DeadKernelError"
 NOT_RUN = "CellNotRun"
 READ_BACK = "course_read_back"  # the key of the read-back among a check's user_expressions
+KEPT_SANDBOX = "kept_sandbox"  # the kernel's sandbox, for the recheck (coursetools.engine.kept_sandbox)
 
 
 def error_output(ename: str, message: str) -> NotebookNode:
@@ -94,8 +97,15 @@ class GradingExecute(Execute):
         return cell, self.resources
 
     async def async_start_new_kernel_client(self):
-        """The kernel client, sending the read-back of the check being run with its execute request."""
+        """The kernel client, sending the read-back of the check being run with its execute request.
+
+        The kernel's sandbox is kept past the kernel's shutdown for the recheck's rerun, which ends it.
+        """
         client = await super().async_start_new_kernel_client()
+        kept = getattr(self.km, "kept_sandbox", None)
+        if kept is not None:
+            kept.keep()
+            self.resources.setdefault("course", {})[KEPT_SANDBOX] = kept
         execute = client.execute
 
         def execute_with_read_back(code, *args, **kwargs):

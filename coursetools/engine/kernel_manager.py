@@ -2,9 +2,14 @@
 
 A `course-sandbox` kernel (started by `coursetools.engine.sandbox_kernel`)
 makes its sockets in the sandbox's own `/tmp`. `SandboxKernelManager`
-reaches them from outside through `/proc/<pid>/root`, the sandbox's own root
-as the kernel's first process sees it. The grader never creates, owns or
-deletes anything in the sandbox.
+reaches them from outside through `/proc/<kernel>/root`, the sandbox's own
+root as the kernel sees it. The grader never creates, owns or deletes
+anything in the sandbox.
+
+The kernel is a fork of the sandbox's first process (`kernel_boot.py`),
+which stays for the recheck's rerun: the manager gives it its pipes
+(`kept_sandbox.KeptSandbox`), and tells the kernel's own life from the
+sandbox's.
 """
 
 import asyncio
@@ -16,9 +21,10 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 from coursetools.engine import sandbox
-from coursetools.engine.sandbox_kernel import KERNEL_FOLDER
+from coursetools.engine.kept_sandbox import KeptSandbox
+from coursetools.engine.sandbox_kernel import KERNEL_FOLDER, RERUN_FDS_VARIABLE
 
-SANDBOX_START_TIMEOUT = 10  # seconds for bubblewrap to create the sandbox's first process
+SANDBOX_START_TIMEOUT = 30  # seconds for bubblewrap to create the sandbox and its first process to fork the kernel
 
 
 def children(pid: int) -> list[int]:
@@ -28,26 +34,38 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def sandbox_process(launcher: int) -> int | None:
-    """A process inside the sandbox whose root this grader may look through, once the sandbox is set up.
+def command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def running(pid: int) -> bool:
+    """Whether a process exists and has not ended (a zombie has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def kernel_process(launcher: int) -> int | None:
+    """The kernel's process, once the sandbox is set up and its first process has forked it.
 
     Until the launcher has become bubblewrap it is still Python, and its
     children (the sandbox check it runs first) are not the kernel's. Inside,
-    the first process that shows the kernel's folder through `/proc/<pid>/root`
-    will do: bubblewrap's own may refuse an unprivileged grader, the kernel's
-    does not.
+    the sandbox's first Python process (`kernel_boot.py`) forks the kernel:
+    the kernel is the process inside whose parent is that Python.
     """
-    try:
-        if Path(f"/proc/{launcher}/comm").read_text().strip() != "bwrap":
-            return None
-    except OSError:
+    if command_name(launcher) != "bwrap":
         return None
-    pending = children(launcher)
+    pending = [(child, launcher) for child in children(launcher)]
     while pending:
-        pid = pending.pop(0)
-        if os.path.isdir(f"/proc/{pid}/root{KERNEL_FOLDER}"):
+        pid, parent = pending.pop(0)
+        if command_name(parent).startswith("python") and os.path.isdir(f"/proc/{pid}/root{KERNEL_FOLDER}"):
             return pid
-        pending += children(pid)
+        pending += [(child, pid) for child in children(pid)]
     return None
 
 
@@ -66,22 +84,51 @@ class SandboxKernelManager(AsyncKernelManager):
             self.ip = f"{self._private_folder}/kernel"
         return await super()._async_pre_start_kernel(**kw)
 
+    kept_sandbox: KeptSandbox | None = None
+    kernel_pid: int | None = None
+
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        await super()._async_launch_kernel(kernel_cmd, **kw)
         if self.kernel_name != sandbox.KERNEL_NAME:
-            return
-        # the launcher became bubblewrap; its first child is the sandbox's own first process
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        self.kept_sandbox = KeptSandbox()
+        self.kept_sandbox.launch_arguments(kw, RERUN_FDS_VARIABLE)
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            self.kept_sandbox.launched(self.provisioner.process if self.provisioner else None)
         launcher = self.provisioner.process.pid
         for _ in range(SANDBOX_START_TIMEOUT * 100):
-            child = sandbox_process(launcher)
-            if child is not None:
-                self.ip = f"/proc/{child}/root{KERNEL_FOLDER}/kernel"
+            kernel = kernel_process(launcher)
+            if kernel is not None:
+                self.kernel_pid = kernel
+                self.ip = f"/proc/{kernel}/root{KERNEL_FOLDER}/kernel"
                 return
             if self.provisioner.process.poll() is not None:
                 break
             await asyncio.sleep(0.01)
         raise RuntimeError(f"the {sandbox.KERNEL_NAME} kernel did not start its sandbox: check that "
                            "`bwrap` runs here (see `make grade`'s message)")
+
+    async def _async_is_alive(self) -> bool:
+        """The kernel's own process, not the sandbox's: the sandbox outlives a dead kernel."""
+        alive = await super()._async_is_alive()
+        return alive and (self.kernel_pid is None or running(self.kernel_pid))
+
+    is_alive = _async_is_alive
+
+    async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        kept = self.kept_sandbox
+        if kept is not None and kept.kept and not restart:
+            # the recheck reruns in this sandbox next: stop the kernel alone, and let the recheck end the rest
+            kept.stop_kernel()
+            self.shutting_down = True
+            await self._async_cleanup_resources(restart)
+            return
+        if kept is not None:
+            kept.end()  # the kernel and its sandbox end together
+        await super()._async_shutdown_kernel(now=now, restart=restart)
+
+    shutdown_kernel = _async_shutdown_kernel
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)

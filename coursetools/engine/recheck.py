@@ -40,12 +40,14 @@ from traitlets import Bool, Integer, Unicode
 
 from coursetools import notebooks
 from coursetools.engine import answer_key, sandbox, secret_inputs, timing
+from coursetools.engine.execute import KEPT_SANDBOX
 from coursetools.notebooks import grade_id
 
 RUNNER = Path(__file__).with_name("recheck_runner.py")
 ENAME = "RecheckFailed"
 INSTRUCTOR_PREFIX = "Note for the instructor: "
 REPORT_LIMIT = 1024**2  # bytes of runner output read at most; anything past it is a flood
+DONE = json.dumps({"done": True}).encode()  # the runner's last report, exactly as it writes it
 WATCHDOG_GRACE = 5  # seconds of silence beyond the cell time limit before a stuck rerun is stopped
 
 
@@ -104,20 +106,30 @@ def rerun_plan(nb, pins: dict, stop_at: int, cell_timeout: int) -> dict:
 
 
 class Progress:
-    """The runner's output lines, read on a thread, with the time of the last one."""
+    """The runner's output lines, read on a thread, with the time of the last one.
+
+    `over` is set once the runner has said it is done, or has closed its
+    output (it ended): the rerun need not wait for the process to exit.
+    """
 
     def __init__(self, stream):
         self.lines, self.size, self.last = [], 0, time.monotonic()
+        self.over = threading.Event()
         self.thread = threading.Thread(target=self.read, args=(stream,), daemon=True)
         self.thread.start()
 
     def read(self, stream) -> None:
-        while line := stream.readline(65536):
-            self.size += len(line)
-            if self.size > REPORT_LIMIT:  # a flood, not reports: stop listening, and the watchdog stops it
-                return
-            self.lines.append(line)
-            self.last = time.monotonic()
+        try:
+            while line := stream.readline(65536):
+                self.size += len(line)
+                if self.size > REPORT_LIMIT:  # a flood, not reports: stop listening, and the watchdog stops it
+                    return
+                self.lines.append(line)
+                self.last = time.monotonic()
+                if line.strip() == DONE:
+                    return
+        finally:
+            self.over.set()
 
 
 def stop(process) -> None:
@@ -129,35 +141,49 @@ def stop(process) -> None:
     process.wait()
 
 
-def run_rerun(plan: dict, sandboxed: bool, timeout: float, folder=None) -> RerunReport:
+def start_runner(sandboxed: bool, folder, scratch):
+    """A sandbox of its own for the runner (or, unsandboxed, a process in `scratch`), with the
+    notebook's companion files; returns the process and the streams for the plan and the reports."""
+    argv = [sys.executable, "-E", "-s", "-c", RUNNER.read_text()]
+    if scratch:  # the notebook's companion files, as the kernel had them
+        for host, inside in sandbox.handin_files(folder):
+            target = Path(scratch) / Path(inside).relative_to(sandbox.SCRATCH)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(host, target)
+    command = sandbox.command(argv, read_only_files=sandbox.handin_files(folder)) if sandboxed else argv
+    process = subprocess.Popen(command, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=scratch or "/",
+                               preexec_fn=sandbox.apply_limits, start_new_session=True)
+    return process, process.stdin, process.stdout
+
+
+def run_rerun(plan: dict, sandboxed: bool, timeout: float, folder=None, kept=None) -> RerunReport:
     """Start the runner (in the sandbox unless told otherwise) and collect its reports.
+
+    The runner runs in `kept`, the kernel's own sandbox kept for it
+    (`kept_sandbox`), when it is still there; else in a sandbox of its own.
 
     The runner reports before every cell; a cell that keeps it silent for
     longer than the cell time limit (one that ignores the runner's own alarm)
     stops it, and so does the whole rerun's `timeout`.
     """
     # unsandboxed (--no-sandbox), the rerun still works in a folder of its own
+    warm = kept is not None and sandboxed and kept.can_rerun()
     scratch = None if sandboxed else tempfile.mkdtemp(prefix="course-recheck-")
-    argv = [sys.executable, "-E", "-s", "-c", RUNNER.read_text()]
     report = RerunReport()
     try:
-        if scratch:  # the notebook's companion files, as the kernel had them
-            for host, inside in sandbox.handin_files(folder):
-                target = Path(scratch) / Path(inside).relative_to(sandbox.SCRATCH)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(host, target)
-        command = sandbox.command(argv, read_only_files=sandbox.handin_files(folder)) if sandboxed else argv
-        process = subprocess.Popen(command, stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=scratch or "/",
-                                   preexec_fn=sandbox.apply_limits, start_new_session=True)
-        progress = Progress(process.stdout)
+        if warm:
+            process, plan_stream, report_stream = kept.begin_rerun(RUNNER.read_text())
+        else:
+            process, plan_stream, report_stream = start_runner(sandboxed, folder, scratch)
+        progress = Progress(report_stream)
         try:
-            process.stdin.write(json.dumps(plan).encode())
-            process.stdin.close()
+            plan_stream.write(json.dumps(plan).encode())
+            plan_stream.close()
         except BrokenPipeError:
             pass
         deadline, silence = time.monotonic() + timeout, plan["cell_timeout"] + WATCHDOG_GRACE
-        while process.poll() is None:
+        while not progress.over.is_set() and process.poll() is None:
             now = time.monotonic()
             if now > deadline:
                 report.problem = f"the rerun ran past {timeout:.0f} s and was stopped"
@@ -165,12 +191,11 @@ def run_rerun(plan: dict, sandboxed: bool, timeout: float, folder=None) -> Rerun
                 report.problem = "a cell ran past its time limit in the rerun and ignored the alarm"
             if report.problem:
                 break
-            try:  # wakes as soon as the runner ends, or when the nearer limit is due for a look
-                process.wait(timeout=max(0.01, min(deadline, progress.last + silence) - now))
-            except subprocess.TimeoutExpired:
-                pass
-        stop(process)
+            # wakes as soon as the runner is done or ends, or when the nearer limit is due for a look
+            progress.over.wait(timeout=max(0.01, min(deadline, progress.last + silence) - now))
+        stop(process)  # done or not, nothing more is wanted from it
         progress.thread.join(timeout=5)
+        report_stream.close()
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -275,6 +300,16 @@ class Recheck(NbGraderPreprocessor):
             raise RuntimeError("Recheck.secret_file is not set: point it at the course's key file in "
                                "nbgrader_config.py (the course's config does)")
         review = course.setdefault("review", [])
+        kept = course.pop(KEPT_SANDBOX, None)
+        try:
+            self.confirm(nb, resources, review, kept)
+        finally:
+            if kept is not None:
+                kept.end()  # used or not, the kernel's sandbox ends here
+        return nb, resources
+
+    def confirm(self, nb, resources, review: list, kept) -> None:
+        course = resources["course"]
         confirmed_so_far = []
         for index, cell in enumerate(nb.cells):
             if not notebooks.is_test_cell(cell):
@@ -290,10 +325,9 @@ class Recheck(NbGraderPreprocessor):
         computed = [i for i in confirmed_so_far if grade_id(nb.cells[i]) in answer_key.COMPUTATIONS]
         if computed:
             with timing.phase("recheck"):
-                self.confirm_computations(nb, resources, computed, review)
-        return nb, resources
+                self.confirm_computations(nb, resources, computed, review, kept)
 
-    def confirm_computations(self, nb, resources, indices: list[int], review: list) -> None:
+    def confirm_computations(self, nb, resources, indices: list[int], review: list, kept=None) -> None:
         """Rerun the hand-in with secret inputs and judge each computed result in `indices`.
 
         One rerun confirms them all. When a rerun stops early (the student's
@@ -314,7 +348,7 @@ class Recheck(NbGraderPreprocessor):
                                                 for name, (lesson_value, _) in c.inputs.items()}
                                    for c in computations.values()}, max(pending), cell_timeout)
             report = run_rerun(plan, self.sandboxed, max(1, round(deadline - time.monotonic())),
-                               resources.get("metadata", {}).get("path"))
+                               resources.get("metadata", {}).get("path"), kept)
             stopped_before = None
             for index, computation in computations.items():
                 value = report.values.get(computation.check)

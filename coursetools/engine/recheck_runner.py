@@ -233,6 +233,14 @@ def make_shell(namespace):
         def enable_gui(self, gui=None):
             """No event loop to hook into here: `%matplotlib inline` and friends draw nothing."""
 
+        # Nobody reads what the rerun prints, and the runner reports each error itself: formatting
+        # tracebacks (with syntax colouring) only cost time, and with secret inputs every check fails
+        def showtraceback(self, *args, **kwargs):
+            """Shows nothing."""
+
+        def showsyntaxerror(self, *args, **kwargs):
+            """Shows nothing."""
+
     shell = Shell.instance(user_ns=namespace)
     shell.extension_manager.load_extension("storemagic")  # loaded in kernels too: %store
     for name in KERNEL_ONLY_MAGICS:

@@ -30,6 +30,10 @@ from coursetools.engine import sandbox  # noqa: E402
 
 # Where the kernel's sockets and connection file live, inside the sandbox
 KERNEL_FOLDER = f"{sandbox.SCRATCH}/.kernel"
+# The sandbox's first process (see there): it forks the kernel and keeps itself for the rerun
+BOOT = Path(__file__).with_name("kernel_boot.py")
+# The two inherited descriptors (plan, report) of the rerun's pipes, set by the grader's kernel manager
+RERUN_FDS_VARIABLE = "COURSE_RERUN_FDS"
 # Plots show in the notebook, as in Jupyter (the sandbox's default backend draws nothing)
 KERNEL_ENVIRONMENT = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
@@ -37,6 +41,16 @@ KERNEL_ENVIRONMENT = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 def fail(message: str) -> None:
     print(f"{sandbox.KERNEL_NAME} kernel: {message}", file=sys.stderr)
     sys.exit(1)
+
+
+def rerun_fds() -> tuple[int, int]:
+    """The rerun's pipe ends this launcher inherited, or (-1, -1) for a kernel started outside grading."""
+    try:
+        plan, report = (int(fd) for fd in os.environ.get(RERUN_FDS_VARIABLE, "").split(","))
+        os.fstat(plan), os.fstat(report)
+    except (ValueError, OSError):
+        return -1, -1
+    return plan, report
 
 
 def launch(connection_file: Path) -> None:
@@ -56,7 +70,9 @@ def launch(connection_file: Path) -> None:
     os.set_inheritable(read_end, True)
     sandbox.apply_limits()
     inside_file = f"{KERNEL_FOLDER}/connection.json"
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", inside_file, "--HistoryManager.hist_file=:memory:"]
+    plan, report = rerun_fds()
+    argv = [sys.executable, "-c", BOOT.read_text(), str(plan), str(report),
+            "-f", inside_file, "--HistoryManager.hist_file=:memory:"]
     # nbgrader starts the kernel in the notebook's folder: its companion files are given read-only
     command = sandbox.command(argv, read_only_files=sandbox.handin_files(os.getcwd()), environment=KERNEL_ENVIRONMENT,
                               extra_flags=["--perms", "1777", "--dir", KERNEL_FOLDER,
