@@ -25,13 +25,15 @@ sys.path.insert(0, COURSE_ROOT)  # the grading engine is the course's own `cours
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern, LimitOutput,
+    OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
 from coursetools.engine import export, feedback, handin, sandbox, secret_inputs  # noqa: E402
 from coursetools.engine.execute import GradingExecute  # noqa: E402
 from coursetools.engine.recheck import FlagForReview, Recheck  # noqa: E402
 from coursetools.engine.kernel_manager import SandboxKernelManager  # noqa: E402
+from coursetools.engine.warm_kernel import StartKernelAhead  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -59,6 +61,15 @@ c.Execute.timeout = 30
 # Widget state is for interactive pages, not grading; kept, it is output no cap would see
 c.Execute.store_widget_state = False
 
+# nbgrader's first pass over a hand-in (its own steps), with the kernel starting meanwhile
+c.Autograde.sanitize_preprocessors = [
+    StartKernelAhead,  # in the autograded folder, filled by now; GradingExecute adopts it
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
 # nbgrader's autograde steps, with the course's execution, recheck and review flag
 c.Autograde.autograde_preprocessors = [
     GradingExecute,  # in place of nbgrader's Execute
@@ -76,6 +87,9 @@ c.Autograde.autograde_preprocessors = [
 c.GenerateFeedback.preprocessors = [feedback.HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
 c.GenerateFeedback.exporter_class = feedback.OfflineHTMLExporter
 c.HTMLExporter.embed_images = True
+# nbconvert checks the notebook against its schema after every preprocessor (19 times per
+# hand-in); once, after the last, rejects the same notebooks: none is written in between
+c.Exporter.optimistic_validation = True
 
 # `nbgrader export` and `make grade` write grades.csv quoted, with no cell a spreadsheet runs as a formula
 c.ExportApp.plugin_class = export.SpreadsheetSafeCsvExportPlugin

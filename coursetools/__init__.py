@@ -13,3 +13,5 @@
 - Shared: `course` names the paths, `notebooks` reads, normalises and
   compares notebooks.
 """
+
+from coursetools import lean_imports  # noqa: F401,E402  (first: see there)

@@ -32,7 +32,7 @@ from nbgrader.apps import NbGraderAPI
 from sqlalchemy.exc import SAWarning
 
 from coursetools import course, intake, notebooks, student_lock
-from coursetools.engine import execute, handin, recheck, sandbox, speedups, timing
+from coursetools.engine import execute, handin, recheck, sandbox, speedups, timing, warm_kernel
 
 
 @dataclass
@@ -107,7 +107,10 @@ def forget_previous_grading(db_url: str, root: Path, student: str) -> None:
 
 def autograde(api: NbGraderAPI, root: Path, received: intake.Intake, release) -> StudentOutcome:
     intake.stage(root, received, release)
-    result = api.autograde(course.ASSIGNMENT, received.student, force=True, create=True)
+    try:
+        result = api.autograde(course.ASSIGNMENT, received.student, force=True, create=True)
+    finally:
+        warm_kernel.discard()  # a kernel started ahead for a notebook that never ran
     log = result.get("log") or ""
     if not result["success"]:
         return StudentOutcome(received.student, intake.NOT_GRADED, [*received.notes, failure_reason(result)],
@@ -203,6 +206,11 @@ def serve(root: Path, sandboxed: bool, requests, answers) -> None:
             request = Request(**json.loads(line))
             if api is None:  # only now: a worker may start while the release is still being generated
                 api = pipeline.open_api(root, sandboxed, check=False)
+                if sandboxed:
+                    try:  # once here, rather than in each kernel's launcher
+                        sandbox.check_available()
+                    except sandbox.Unavailable:
+                        pass  # each kernel then checks, and fails with the reason
                 release = notebooks.read(course.release_notebook(root))
                 release_ids = notebooks.grade_ids(release)
             outcome = grade_one(api, root, request, release, release_ids)

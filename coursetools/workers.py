@@ -36,7 +36,7 @@ class HandInJob(Configurable):
 
     wall_budget = Integer(300, help="Seconds one hand-in's whole grading may take, feedback included.").tag(config=True)
     memory_limit = Integer(4 * 1024**3, help="Bytes of address space a grading worker may use.").tag(config=True)
-    jobs_per_worker = Integer(25, help="Hand-ins a worker grades before a fresh one replaces it.").tag(config=True)
+    jobs_per_worker = Integer(100, help="Hand-ins a worker grades before a fresh one replaces it.").tag(config=True)
 
 
 @dataclass

@@ -73,6 +73,18 @@ STYLES["e1_numpy_top_cell"] = ({"e1_output_answer": "output = np.dot(inputs, wei
                            "e3_numpy_answer": "pass  # NumPy is imported in the first cell"},
     lambda nb: nb.cells.insert(1, notebooks.nbformat.v4.new_code_cell("import numpy as np\nimport math")))
 STYLES["e1_int_format_bias"] = ({"e1_output_answer": f"print(f\"bias: {{bias:d}}\")\noutput = {GEN}"}, None)
+# Files and folders the kernel run made exist no more when the rerun runs the same cell again
+STYLES["e1_writes_its_own_folder"] = ({"e1_output_answer":
+    f"import os\n\nos.mkdir(\"results\")\noutput = {GEN}\nwith open(\"results/neuron.txt\", \"x\") as handle:\n"
+    "    handle.write(str(output))"}, None)
+STYLES["e1_counts_its_runs_in_a_file"] = ({"e1_output_answer":
+    f"with open(\"runs.txt\", \"a\") as log:\n    log.write(\"run\\n\")\nwith open(\"runs.txt\") as log:\n"
+    f"    assert len(log.readlines()) == 1, \"restart the kernel before running all cells\"\noutput = {GEN}"}, None)
+WRITES_RESULTS = (f"import os\n\nos.mkdir(\"results\")\noutput = {GEN}\nwith open(\"results/e1.txt\", \"w\") as handle:\n"
+                  "    handle.write(str(output))")
+STYLES["e1_locks_its_results_with_chmod"] = ({"e1_output_answer": WRITES_RESULTS}, add_cell("!chmod -R a-w results"))
+STYLES["e1_locks_its_results_folder"] = ({"e1_output_answer": WRITES_RESULTS},
+                                         add_cell("import os\n\nos.chmod(\"results\", 0o444)"))
 
 # --- Exercise 2 ---
 HELPER = "def neuron(xs, ws, b):\n    return sum(x * w for x, w in zip(xs, ws)) + b\n\n\n"

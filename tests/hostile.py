@@ -14,7 +14,7 @@ from pathlib import Path
 
 from coursetools import course, notebooks
 
-from corpus_tools import CORRECT, Submission, add_cell, build, chain
+from corpus_tools import CORRECT, Submission, add_cell, build, chain, set_source
 
 
 @dataclass(frozen=True)
@@ -359,4 +359,91 @@ HONEST_EDGE = {
     "\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627": Honest(correct_with()),  # a Persian name: a zero-width non-joiner
     "Jane\u00a0Doe": Honest(correct_with()),  # a no-break space between the names
     "jane.doe@example.edu": Honest(correct_with()),
+}
+
+
+# --- Attacks on the sandbox the kernel leaves to the recheck (coursetools/engine/kernel_boot.py) ---
+
+# Every process the kernel may signal: the sandbox's first process, kept for the rerun, goes too
+KILL_EVERY_PROCESS = "import os, signal\nos.kill(-1, signal.SIGKILL)"
+# A process that outlives the kernel, deaf to polite signals, and then keeps making the folder
+# the student's own cell makes: if it ran on into the rerun, that cell would raise there
+LEAVE_A_PROCESS = """import os, signal, time
+kernel = os.getpid()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        while True:
+            try:
+                os.kill(kernel, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.01)
+        while True:
+            try:
+                os.mkdir("/tmp/results")
+            except OSError:
+                pass
+            time.sleep(0.001)
+    os._exit(0)
+os.wait()"""
+MAKES_ITS_FOLDER = ("import os\n\nos.mkdir('results')\n"
+                    "output = sum(x * w for x, w in zip(inputs, weights)) + bias")
+
+ATTACKS |= {
+    "kills_every_process_it_may": Attack(correct_with(add_cell(KILL_EVERY_PROCESS, after="e2_outputs")),
+                                         "kernel died", 14, "points up to it kept"),
+    "leaves_a_process_for_the_rerun": Attack(correct_with(set_source("e1_output_answer", MAKES_ITS_FOLDER),
+                                                          add_cell(LEAVE_A_PROCESS, after="e1_output")), "graded", 25),
+}
+
+# Found by an independent review of the kept sandbox; each would once have cost a point, a hang or
+# a leftover reaching the rerun. `LEFT_FOR_THE_RERUN` runs before Exercise 1's check: whatever the
+# kernel left that the rerun still saw would make its result 0 there.
+STOP_THE_FIRST_PROCESS = "import os, signal\nos.kill(os.getppid(), signal.{signal})"
+BIG_COMMENT_CELL = "\n".join(["# " + "x" * 98] * 2_000)  # a plan too big for a pipe's buffer
+LEFT_FOR_THE_RERUN = ("import ctypes, os\n"
+                      "if (os.path.exists('/tmp/marker') or os.path.exists('/tmp/.kernel/marker')\n"
+                      "        or ctypes.CDLL(None).shmget(0x1234, 4096, 0) >= 0 or os.path.exists('/tmp/ran_in_waiter')):\n"
+                      "    output = 0.0")
+LEAVE_MARKERS = ("import ctypes, os\n"
+                 "open('/tmp/marker', 'w').close()\n"
+                 "open('/tmp/.kernel/marker', 'w').close()\n"
+                 "os.makedirs('/tmp/zzz/b')\n"
+                 "os.chmod('/tmp/zzz', 0)\n"
+                 "print(ctypes.CDLL(None).shmget(0x1234, 4096, 0o1000 | 0o600) >= 0)")
+MANY_LOCKED_FOLDERS = ("import os\n"
+                       "for i in range(10_000):\n"
+                       "    os.mkdir(f'/tmp/d{i}')\n"
+                       "    open(f'/tmp/d{i}/f', 'w').close()\n"
+                       "    os.chmod(f'/tmp/d{i}', 0o555)")
+# A module of the standard library's name beside the notebook: it must never run before the kernel
+SHADOW_SELECT = b"""import os, sys
+_saved = sys.path[:]
+sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
+del sys.modules["select"]
+import select as _real
+sys.path[:] = _saved
+sys.modules["select"] = _real
+open("/tmp/ran_in_waiter", "a").write(f"{os.getpid()}\\n")
+"""
+
+
+def with_shadow_module(place: Place, name: str) -> None:
+    correct_with(add_cell(LEFT_FOR_THE_RERUN, before="e1_output"))(place, name)
+    (folder(place, name) / "select.py").write_bytes(SHADOW_SELECT)
+
+
+ATTACKS |= {
+    "stops_the_kept_sandbox": Attack(correct_with(add_cell(BIG_COMMENT_CELL, after="e1_inputs"),
+                                                  add_cell(STOP_THE_FIRST_PROCESS.format(signal="SIGSTOP"))),
+                                     "graded", 25),
+    "suspends_the_kept_sandbox": Attack(correct_with(add_cell(STOP_THE_FIRST_PROCESS.format(signal="SIGTSTP"))),
+                                        "graded", 25),
+    "leaves_files_and_memory_for_the_rerun": Attack(correct_with(add_cell(LEFT_FOR_THE_RERUN, before="e1_output"),
+                                                                 add_cell(LEAVE_MARKERS)), "graded", 25),
+    "leaves_ten_thousand_locked_folders": Attack(correct_with(add_cell(MANY_LOCKED_FOLDERS)), "graded", 25),
+    "shadows_a_module_the_sandbox_loads": Attack(with_shadow_module, "graded", 25),
 }

@@ -32,7 +32,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from coursetools import notebooks
-from coursetools.engine import answer_key, timing
+from coursetools.engine import answer_key, timing, warm_kernel
 
 # ename of the error output nbgrader's Execute writes when a cell times out
 TIMEOUT = "CellTimeoutError"
@@ -95,6 +95,12 @@ class GradingExecute(Execute):
             expressions = ((self.last_reply or {}).get("content") or {}).get("user_expressions") or {}
             self.kernel_values[check.grade_id] = answer_key.parse_read_back(expressions.get(READ_BACK))
         return cell, self.resources
+
+    def create_kernel_manager(self):
+        """The kernel started ahead for this notebook's folder, if it is the one this would start."""
+        folder = (self.resources or {}).get("metadata", {}).get("path")
+        self.km = warm_kernel.take(self.kernel_name, folder) if folder else None
+        return self.km or super().create_kernel_manager()
 
     async def async_start_new_kernel_client(self):
         """The kernel client, sending the read-back of the check being run with its execute request.

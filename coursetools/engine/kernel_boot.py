@@ -1,8 +1,11 @@
 """The first process in a sandboxed kernel's sandbox: it loads what the kernel and the recheck both
 need, forks the kernel, and keeps itself, untouched by student code, for the recheck's rerun.
 
-Runs inside the sandbox as `python -c SOURCE PLAN_FD REPORT_FD -f CONNECTION_FILE`
-(`sandbox_kernel.py` starts it), so it imports nothing from the course.
+Runs inside the sandbox as `python -P -s -c SOURCE PLAN_FD REPORT_FD -f CONNECTION_FILE`
+(`sandbox_kernel.py` starts it), so it imports nothing from the course, and
+nothing from the working folder either, where a hand-in's own `select.py`
+could be: the kernel and the rerun put that folder on `sys.path` for
+themselves, once this process's own imports are done.
 
 Why: the rerun on secret inputs (`recheck.py`) used to start a sandbox and
 a Python of its own after the kernel had finished, and pay again for NumPy
@@ -28,7 +31,6 @@ it simply becomes the kernel.
 """
 
 import ctypes
-import errno
 import os
 import select
 import signal
@@ -42,7 +44,8 @@ PR_SET_DUMPABLE = 4
 # right after the notebook, so this only ends a sandbox a broken grader forgot
 RERUN_WAIT = 600
 SCRATCH_FOLDERS = ("/tmp", "/dev/shm")
-IGNORED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+IGNORED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGTSTP", "SIGTTIN", "SIGTTOU")
+IPC_RMID = 0
 
 
 def set_dumpable(value: int) -> None:
@@ -54,6 +57,11 @@ def run_kernel(kernel_args: list[str]) -> None:
     """Become the IPython kernel, as `python -m ipykernel_launcher ARGS` would."""
     import runpy
 
+    # The working folder, where IPython puts it in a kernel started as usual: after the standard
+    # library, before the installed packages (IPython leaves it out itself under -P)
+    site = next((i for i, path in enumerate(sys.path) if os.path.basename(path) in ("site-packages", "dist-packages")),
+                0)
+    sys.path.insert(site, "")
     sys.argv = ["ipykernel_launcher", *kernel_args]
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
 
@@ -95,51 +103,69 @@ def end_every_other_process() -> None:
 
 
 def clear(folder: str) -> None:
-    """Remove what the kernel wrote under `folder`, however deep, leaving mounts (the read-only
-    companion files) and what the sandbox made (the kernel's folder) as they are.
+    """Remove what the kernel wrote under `folder`, however deep or locked, leaving mounts (the
+    read-only companion files) and what the sandbox made (folders of root's) in place.
 
-    Walks by changing folder, not by path or descriptor: the student may have
-    nested folders past any path length or descriptor limit. Nothing else runs
-    in the sandbox by now, so nothing changes underneath.
+    Walks by changing folder, one pass per folder, with no descriptor held
+    open: the student may have nested folders past any path length or
+    descriptor limit, by the thousand. Folders the student locked are opened
+    up first (this process owns them). Nothing else runs in the sandbox by
+    now, so nothing changes underneath, and no error ends the walk.
     """
     try:
         os.chdir(folder)
         device = os.stat(".").st_dev
     except OSError:
         return
-    depth, kept = [], set()  # names from `folder` down to here; folders that cannot go
-    while True:
-        deeper = None
-        for entry in os.scandir("."):
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if info.st_dev != device or (info.st_dev, info.st_ino) in kept:
-                continue  # a mount, or a folder that stays
-            try:
-                if stat.S_ISDIR(info.st_mode):
-                    os.rmdir(entry.name)
-                else:
-                    os.unlink(entry.name)
-            except OSError as error:
-                if error.errno == errno.ENOTEMPTY:
-                    deeper = entry.name
-                    break
-                if stat.S_ISDIR(info.st_mode):
-                    kept.add((info.st_dev, info.st_ino))
-        if deeper is not None:
-            os.chdir(deeper)
-            depth.append(deeper)
+    pending = [(iter(listing(".")), None)]  # per level: the names left to look at, the level's own name
+    while pending:
+        names, here = pending[-1]
+        name = next(names, None)
+        if name is None:
+            pending.pop()
+            if here is not None:
+                os.chdir("..")
+                try:
+                    os.rmdir(here)
+                except OSError:
+                    pass  # it holds something that stays
             continue
-        if not depth:
-            return
-        here = os.stat(".")
-        os.chdir("..")
         try:
-            os.rmdir(depth.pop())
+            info = os.lstat(name)
+            if info.st_dev != device:
+                continue  # a mount
+            if not stat.S_ISDIR(info.st_mode):
+                os.unlink(name)
+                continue
+            if info.st_uid == os.getuid():
+                os.chmod(name, 0o700)
+            os.chdir(name)
         except OSError:
-            kept.add((here.st_dev, here.st_ino))
+            continue
+        pending.append((iter(listing(".")), name))
+
+
+def listing(folder: str) -> list:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def remove_shared_memory() -> None:
+    """Remove the System V shared memory, semaphores and message queues the kernel made (the sandbox
+    has an IPC namespace of its own: they are all the student's)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, remove in (("shm", lambda i: libc.shmctl(i, IPC_RMID, None)),
+                         ("sem", lambda i: libc.semctl(i, 0, IPC_RMID)),
+                         ("msg", lambda i: libc.msgctl(i, IPC_RMID, None))):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                ids = [int(line.split()[1]) for line in table.readlines()[1:] if line.split()]
+        except (OSError, ValueError, IndexError):
+            continue
+        for ipc_id in ids:
+            remove(ipc_id)
 
 
 def rerun(plan_fd: int, report_fd: int) -> None:
@@ -147,12 +173,13 @@ def rerun(plan_fd: int, report_fd: int) -> None:
     length = int.from_bytes(read_exactly(plan_fd, 8), "big")
     source = read_exactly(plan_fd, length).decode()
     end_every_other_process()
-    for folder in SCRATCH_FOLDERS:
+    for tidy in (*(lambda folder=folder: clear(folder) for folder in SCRATCH_FOLDERS), remove_shared_memory):
         try:
-            clear(folder)
-        except Exception:  # noqa: BLE001 (a leftover costs the rerun nothing it had in the kernel)
+            tidy()
+        except Exception:  # noqa: BLE001 (whatever is left, the rerun's cells mostly make anew)
             pass
     os.chdir("/tmp")
+    sys.path.insert(0, "")  # the working folder, as `python -c` has it, for the student's own modules
     for name in IGNORED_SIGNALS:  # as a fresh process has them
         signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -191,16 +218,11 @@ def main() -> None:
         run_kernel(kernel_args)
         return
     set_dumpable(0)  # before anything else can run here; the kernel turns it back on for itself
-    # Loaded once, for both: the kernel gets them by the fork, the rerun already has them. Never from
-    # the working folder: a hand-in's own `numpy.py` must not run here.
-    working_folder = sys.path.pop(0) if sys.path and sys.path[0] in ("", os.getcwd()) else None
+    # Loaded once, for both: the kernel gets them by the fork, the rerun already has them
     import IPython.core.interactiveshell  # noqa: F401
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
     import numpy  # noqa: F401
-
-    if working_folder is not None:
-        sys.path.insert(0, working_folder)
 
     kernel = os.fork()
     if kernel == 0:
@@ -212,7 +234,10 @@ def main() -> None:
         return
     for name in IGNORED_SIGNALS:  # what a student's stray kill sends does not end the rerun's process
         signal.signal(getattr(signal, name), signal.SIG_IGN)
-    wait_for_commands(kernel, plan_fd, report_fd)
+    try:
+        wait_for_commands(kernel, plan_fd, report_fd)
+    finally:
+        os._exit(0)  # at once: the sandbox ends with this process, and nothing here needs tidying
 
 
 main()

@@ -14,8 +14,11 @@ sandbox's.
 
 import asyncio
 import os
+import select
 import shutil
+import signal
 import tempfile
+import weakref
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -24,7 +27,7 @@ from coursetools.engine import sandbox
 from coursetools.engine.kept_sandbox import KeptSandbox
 from coursetools.engine.sandbox_kernel import KERNEL_FOLDER, RERUN_FDS_VARIABLE
 
-SANDBOX_START_TIMEOUT = 30  # seconds for bubblewrap to create the sandbox and its first process to fork the kernel
+SANDBOX_START_TIMEOUT = 10  # seconds for bubblewrap to create the sandbox's first process
 
 
 def children(pid: int) -> list[int]:
@@ -41,13 +44,24 @@ def command_name(pid: int) -> str:
         return ""
 
 
-def running(pid: int) -> bool:
-    """Whether a process exists and has not ended (a zombie has)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
+def sandbox_process(launcher: int) -> int | None:
+    """A process inside the sandbox whose root this grader may look through, once the sandbox is set up.
+
+    Until the launcher has become bubblewrap it is still Python, and its
+    children (the sandbox check it runs first) are not the kernel's. Inside,
+    the first process that shows the kernel's folder through `/proc/<pid>/root`
+    will do: bubblewrap's own, which lasts as long as the sandbox, or for an
+    unprivileged grader that it refuses, one further down.
+    """
+    if command_name(launcher) != "bwrap":
+        return None
+    pending = children(launcher)
+    while pending:
+        pid = pending.pop(0)
+        if os.path.isdir(f"/proc/{pid}/root{KERNEL_FOLDER}"):
+            return pid
+        pending += children(pid)
+    return None
 
 
 def kernel_process(launcher: int) -> int | None:
@@ -69,6 +83,33 @@ def kernel_process(launcher: int) -> int | None:
     return None
 
 
+class KernelProcess:
+    """The kernel's process, held by a pidfd: never confused with a later process of the same id."""
+
+    def __init__(self, pidfd: int):
+        self.pidfd = pidfd
+        self._finalizer = weakref.finalize(self, os.close, pidfd)
+
+    @classmethod
+    def find(cls, launcher: int) -> "KernelProcess | None":
+        pid = kernel_process(launcher)
+        if pid is None:
+            return None
+        try:
+            return cls(os.pidfd_open(pid))
+        except OSError:
+            return None
+
+    def running(self) -> bool:
+        return not select.select([self.pidfd], [], [], 0)[0]  # a pidfd reads as ready once its process ends
+
+    def kill(self) -> None:
+        try:
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """jupyter_client's kernel manager, connecting to a sandboxed kernel's sockets through /proc.
 
@@ -85,7 +126,7 @@ class SandboxKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
     kept_sandbox: KeptSandbox | None = None
-    kernel_pid: int | None = None
+    kernel: "KernelProcess | None" = None
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         if self.kernel_name != sandbox.KERNEL_NAME:
@@ -96,12 +137,13 @@ class SandboxKernelManager(AsyncKernelManager):
             await super()._async_launch_kernel(kernel_cmd, **kw)
         finally:
             self.kept_sandbox.launched(self.provisioner.process if self.provisioner else None)
+        # the kernel's sockets will be in the sandbox: reachable as soon as the sandbox exists, and
+        # the kernel, still loading, is waited for by the client, as any kernel is
         launcher = self.provisioner.process.pid
         for _ in range(SANDBOX_START_TIMEOUT * 100):
-            kernel = kernel_process(launcher)
-            if kernel is not None:
-                self.kernel_pid = kernel
-                self.ip = f"/proc/{kernel}/root{KERNEL_FOLDER}/kernel"
+            inside = sandbox_process(launcher)
+            if inside is not None:
+                self.ip = f"/proc/{inside}/root{KERNEL_FOLDER}/kernel"
                 return
             if self.provisioner.process.poll() is not None:
                 break
@@ -110,16 +152,21 @@ class SandboxKernelManager(AsyncKernelManager):
                            "`bwrap` runs here (see `make grade`'s message)")
 
     async def _async_is_alive(self) -> bool:
-        """The kernel's own process, not the sandbox's: the sandbox outlives a dead kernel."""
+        """The kernel's own process, once it is forked, not the sandbox's: the sandbox outlives a dead kernel."""
         alive = await super()._async_is_alive()
-        return alive and (self.kernel_pid is None or running(self.kernel_pid))
+        if alive and self.kernel is None and self.kept_sandbox is not None:
+            self.kernel = KernelProcess.find(self.provisioner.process.pid)
+        return alive and (self.kernel is None or self.kernel.running())
 
     is_alive = _async_is_alive
 
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
         kept = self.kept_sandbox
         if kept is not None and kept.kept and not restart:
-            # the recheck reruns in this sandbox next: stop the kernel alone, and let the recheck end the rest
+            # the recheck reruns in this sandbox next: stop the kernel alone, and let the recheck end the rest.
+            # The kernel is killed from here too: the sandbox's first process may have been stopped.
+            if self.kernel is not None:
+                self.kernel.kill()
             kept.stop_kernel()
             self.shutting_down = True
             await self._async_cleanup_resources(restart)

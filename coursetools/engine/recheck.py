@@ -48,6 +48,9 @@ ENAME = "RecheckFailed"
 INSTRUCTOR_PREFIX = "Note for the instructor: "
 REPORT_LIMIT = 1024**2  # bytes of runner output read at most; anything past it is a flood
 DONE = json.dumps({"done": True}).encode()  # the runner's last report, exactly as it writes it
+# Seconds for the kernel's kept sandbox to report the rerun started (it only kills, clears and
+# loads the runner, in well under a second); past that, the rerun starts in a sandbox of its own
+KEPT_FIRST_REPORT = 5
 WATCHDOG_GRACE = 5  # seconds of silence beyond the cell time limit before a stuck rerun is stopped
 
 
@@ -161,46 +164,69 @@ def run_rerun(plan: dict, sandboxed: bool, timeout: float, folder=None, kept=Non
     """Start the runner (in the sandbox unless told otherwise) and collect its reports.
 
     The runner runs in `kept`, the kernel's own sandbox kept for it
-    (`kept_sandbox`), when it is still there; else in a sandbox of its own.
+    (`kept_sandbox`), when it is still there and starts the rerun in time;
+    else in a sandbox of its own. Student code can stop the kept sandbox's
+    process (SIGSTOP cannot be ignored): that costs a few seconds, not a point.
 
     The runner reports before every cell; a cell that keeps it silent for
     longer than the cell time limit (one that ignores the runner's own alarm)
     stops it, and so does the whole rerun's `timeout`.
     """
+    started = time.monotonic()
+    if kept is not None and sandboxed and kept.can_rerun():
+        report = watch_runner(*kept.begin_rerun(RUNNER.read_text()), plan, timeout, first_report=KEPT_FIRST_REPORT)
+        if report is not None:
+            return report
     # unsandboxed (--no-sandbox), the rerun still works in a folder of its own
-    warm = kept is not None and sandboxed and kept.can_rerun()
     scratch = None if sandboxed else tempfile.mkdtemp(prefix="course-recheck-")
-    report = RerunReport()
     try:
-        if warm:
-            process, plan_stream, report_stream = kept.begin_rerun(RUNNER.read_text())
-        else:
-            process, plan_stream, report_stream = start_runner(sandboxed, folder, scratch)
-        progress = Progress(report_stream)
-        try:
-            plan_stream.write(json.dumps(plan).encode())
-            plan_stream.close()
-        except BrokenPipeError:
-            pass
-        deadline, silence = time.monotonic() + timeout, plan["cell_timeout"] + WATCHDOG_GRACE
-        while not progress.over.is_set() and process.poll() is None:
-            now = time.monotonic()
-            if now > deadline:
-                report.problem = f"the rerun ran past {timeout:.0f} s and was stopped"
-            elif now - progress.last > silence:
-                report.problem = "a cell ran past its time limit in the rerun and ignored the alarm"
-            if report.problem:
-                break
-            # wakes as soon as the runner is done or ends, or when the nearer limit is due for a look
-            progress.over.wait(timeout=max(0.01, min(deadline, progress.last + silence) - now))
-        stop(process)  # done or not, nothing more is wanted from it
-        progress.thread.join(timeout=5)
-        report_stream.close()
+        return watch_runner(*start_runner(sandboxed, folder, scratch), plan,
+                            max(1.0, timeout - (time.monotonic() - started)))
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def send_plan(stream, data: bytes) -> None:
+    """On a thread of its own: a runner that stops reading never holds up the watchdog."""
+    try:
+        stream.write(data)
+        stream.close()
+    except (OSError, ValueError):  # the runner is gone, or was stopped and killed
+        pass
+
+
+def watch_runner(process, plan_stream, report_stream, plan: dict, timeout: float, first_report=None):
+    """Send the plan and collect the reports under the watchdog; None if `first_report` seconds passed
+    without a report (the runner was stopped then, and another may be started)."""
+    progress = Progress(report_stream)
+    writer = threading.Thread(target=send_plan, args=(plan_stream, json.dumps(plan).encode()), daemon=True)
+    writer.start()
+    started = time.monotonic()
+    deadline, silence = started + timeout, plan["cell_timeout"] + WATCHDOG_GRACE
+    problem, never_started = "", False
+    while not progress.over.is_set() and process.poll() is None:
+        now = time.monotonic()
+        waiting_for_first = first_report is not None and not progress.lines
+        if waiting_for_first and now - started > first_report:
+            never_started = True
+        elif now > deadline:
+            problem = f"the rerun ran past {timeout:.0f} s and was stopped"
+        elif now - progress.last > silence:
+            problem = "a cell ran past its time limit in the rerun and ignored the alarm"
+        if problem or never_started:
+            break
+        due = min(deadline, progress.last + silence, started + first_report if waiting_for_first else deadline)
+        # wakes as soon as the runner is done or ends, or when the nearer limit is due for a look
+        progress.over.wait(timeout=max(0.01, due - now))
+    stop(process)  # done or not, nothing more is wanted from it
+    progress.thread.join(timeout=5)
+    writer.join(timeout=5)
+    report_stream.close()
+    if never_started:
+        return None
     parsed = parse_reports(progress.lines)
-    parsed.problem = report.problem
+    parsed.problem = problem
     if not parsed.finished and not parsed.problem:
         parsed.problem = "the rerun stopped early (the process ended or hit a limit)"
     return parsed

@@ -55,7 +55,8 @@ def rerun_fds() -> tuple[int, int]:
 
 def launch(connection_file: Path) -> None:
     try:
-        sandbox.check_available()
+        if os.environ.get(sandbox.CHECKED_VARIABLE) != "1":  # a grader that checked already says so
+            sandbox.check_available()
     except sandbox.Unavailable as reason:
         fail(f"cannot start: {reason}")
     info = json.loads(connection_file.read_text())
@@ -71,7 +72,8 @@ def launch(connection_file: Path) -> None:
     sandbox.apply_limits()
     inside_file = f"{KERNEL_FOLDER}/connection.json"
     plan, report = rerun_fds()
-    argv = [sys.executable, "-c", BOOT.read_text(), str(plan), str(report),
+    # -P: not the working folder first on sys.path, nor (-s) a user site inside the sandbox
+    argv = [sys.executable, "-P", "-s", "-c", BOOT.read_text(), str(plan), str(report),
             "-f", inside_file, "--HistoryManager.hist_file=:memory:"]
     # nbgrader starts the kernel in the notebook's folder: its companion files are given read-only
     command = sandbox.command(argv, read_only_files=sandbox.handin_files(os.getcwd()), environment=KERNEL_ENVIRONMENT,
