@@ -1,6 +1,9 @@
 """How a corpus entry is written: a hand-in built from the release, and what it must score."""
 
+import itertools
 from dataclasses import dataclass, field
+
+from nbformat.v4 import nbbase
 
 from coursetools import demo_students, notebooks
 
@@ -53,7 +56,15 @@ def set_source(grade_id, source):
 
 
 def build(release, submission: Submission):
+    """The hand-in: the release with the answers, then the submission's own edits. Cells those edits
+    add get ids numbered in order, not nbformat's random ones, so that the same case laid down twice
+    (for a serial and a parallel run, say) is the same file."""
     nb = demo_students.hand_in(release, submission.answers)
     if submission.change:
-        submission.change(nb)
+        numbers = itertools.count(1)
+        random_ids, nbbase.random_cell_id = nbbase.random_cell_id, lambda: f"added-{next(numbers)}"
+        try:
+            submission.change(nb)
+        finally:
+            nbbase.random_cell_id = random_ids
     return nb

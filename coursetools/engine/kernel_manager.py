@@ -65,19 +65,19 @@ def sandbox_process(launcher: int) -> int | None:
 
 
 def kernel_process(launcher: int) -> int | None:
-    """The kernel's process, once the sandbox is set up and its first process has forked it.
+    """The kernel's process, once the sandbox's first process has forked it; found even once it has died.
 
-    Until the launcher has become bubblewrap it is still Python, and its
-    children (the sandbox check it runs first) are not the kernel's. Inside,
-    the sandbox's first Python process (`kernel_boot.py`) forks the kernel:
-    the kernel is the process inside whose parent is that Python.
+    Inside the sandbox, the first Python process (`kernel_boot.py`) forks the
+    kernel: the kernel is the process under the launcher (once it is
+    bubblewrap) whose parent is Python. A kernel that died stays its parent's
+    child, a zombie, until the grader's next command to the sandbox.
     """
     if command_name(launcher) != "bwrap":
         return None
     pending = [(child, launcher) for child in children(launcher)]
     while pending:
         pid, parent = pending.pop(0)
-        if command_name(parent).startswith("python") and os.path.isdir(f"/proc/{pid}/root{KERNEL_FOLDER}"):
+        if command_name(parent).startswith("python"):
             return pid
         pending += [(child, pid) for child in children(pid)]
     return None
