@@ -22,8 +22,9 @@ the engine alone grades fresh copies with `--memory-sizes` hand-ins each
 (the same mix repeated), as `make grade` grades a new course, while the
 driver and its process tree are sampled every 0.1 s: the driver's peak RSS,
 and the peak total RSS of the grading workers (`coursetools.handin_job`
-processes and their children; kernels are left out, their size being the
-student's code; the recheck's rerun is counted).
+processes and their children; kernels' sandboxes are left out, their size
+being the student's code, and with them the recheck's rerun, which runs in
+the kernel's sandbox; a rerun in a sandbox of its own is counted).
 
 The hand-ins: the demo students from submitted/, then corpus cases from
 tests/ (honest styles and hostile ones, two honest to one hostile, each list
@@ -78,6 +79,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from coursetools import course, notebooks  # noqa: E402  (needs the repository on sys.path)
+from coursetools.engine.sandbox_kernel import CONNECTION_FILE  # noqa: E402
 from coursetools.grade import default_jobs  # noqa: E402
 from corpus import CHEATS, HONEST, LIMITS, TAMPERING, FAILURES  # noqa: E402  (the test corpus)
 from corpus_tools import build  # noqa: E402
@@ -286,9 +288,11 @@ def command_line(process: psutil.Process) -> list[str]:
 
 
 def is_kernel(process: psutil.Process) -> bool:
-    """A kernel: jupyter_client's launch of the course's sandbox kernel, or the bwrap it becomes."""
+    """A kernel: jupyter_client's launch of the course's sandbox kernel, the bwrap it becomes, or
+    what runs in that sandbox (the kernel, and the process kept there for the recheck's rerun)."""
     argv = command_line(process)
-    return "ipykernel_launcher" in argv or any(arg.endswith("sandbox_kernel.py") for arg in argv)
+    return ("ipykernel_launcher" in argv or CONNECTION_FILE in argv
+            or any(arg.endswith("sandbox_kernel.py") for arg in argv))
 
 
 def rss_without_kernels(top: psutil.Process) -> int:

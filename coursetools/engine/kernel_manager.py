@@ -117,6 +117,9 @@ class SandboxKernelManager(AsyncKernelManager):
     stock manager.
     """
 
+    kept_sandbox: KeptSandbox | None = None  # the kernel's sandbox, for the recheck's rerun
+    kernel: KernelProcess | None = None  # the kernel's own process inside it, once found
+
     async def _async_pre_start_kernel(self, **kw):
         if self.kernel_name == sandbox.KERNEL_NAME:
             # ports are chosen as free names next to `ip`: a folder only this grader can write to
@@ -124,9 +127,6 @@ class SandboxKernelManager(AsyncKernelManager):
             self._private_folder = tempfile.mkdtemp(prefix="course-kernel-")
             self.ip = f"{self._private_folder}/kernel"
         return await super()._async_pre_start_kernel(**kw)
-
-    kept_sandbox: KeptSandbox | None = None
-    kernel: "KernelProcess | None" = None
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         if self.kernel_name != sandbox.KERNEL_NAME:

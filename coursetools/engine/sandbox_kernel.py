@@ -30,6 +30,7 @@ from coursetools.engine import sandbox  # noqa: E402
 
 # Where the kernel's sockets and connection file live, inside the sandbox
 KERNEL_FOLDER = f"{sandbox.SCRATCH}/.kernel"
+CONNECTION_FILE = f"{KERNEL_FOLDER}/connection.json"  # in the command line of the sandbox's processes too
 # The sandbox's first process (see there): it forks the kernel and keeps itself for the rerun
 BOOT = Path(__file__).with_name("kernel_boot.py")
 # The two inherited descriptors (plan, report) of the rerun's pipes, set by the grader's kernel manager
@@ -70,7 +71,7 @@ def launch(connection_file: Path) -> None:
     os.close(write_end)
     os.set_inheritable(read_end, True)
     sandbox.apply_limits()
-    inside_file = f"{KERNEL_FOLDER}/connection.json"
+    inside_file = CONNECTION_FILE
     plan, report = rerun_fds()
     # -P: not the working folder first on sys.path, nor (-s) a user site inside the sandbox
     argv = [sys.executable, "-P", "-s", "-c", BOOT.read_text(), str(plan), str(report),
