@@ -16,9 +16,11 @@ import json
 import os
 import resource
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,7 @@ class HandInJob(Configurable):
 @dataclass
 class Worker:
     process: subprocess.Popen
+    scratch: str  # the worker's temporary folder (TMPDIR), removed with the worker however it ends
     jobs_done: int = 0
     student: str | None = None
     started: float = 0.0
@@ -87,13 +90,16 @@ class WorkerPool:
         argv = [sys.executable, "-m", "coursetools.handin_job", "--root", str(self.root)]
         if not self.sandboxed:
             argv.append("--no-sandbox")
-        # the job finds the gradebook the batch uses, whatever the course's default
-        environment = {**os.environ, GRADEBOOK_URL_VARIABLE: self.db_url}
+        # the job finds the gradebook the batch uses, whatever the course's default; whatever it
+        # puts in a temporary folder (its kernels' socket folders, say) goes in one of its own,
+        # removed here even when the job is killed and cannot tidy up
+        scratch = tempfile.mkdtemp(prefix="course-job-")
+        environment = {**os.environ, GRADEBOOK_URL_VARIABLE: self.db_url, "TMPDIR": scratch}
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment,
                                    cwd=self.root, start_new_session=True,
                                    preexec_fn=limit_memory(self.limits.memory_limit))
         os.set_blocking(process.stdout.fileno(), False)
-        worker = Worker(process)
+        worker = Worker(process, scratch)
         self.selector.register(process.stdout, selectors.EVENT_READ, worker)
         return worker
 
@@ -106,6 +112,7 @@ class WorkerPool:
             pass
         worker.process.wait()
         close_quietly(worker)
+        shutil.rmtree(worker.scratch, ignore_errors=True)
 
     def retire(self, worker: Worker) -> None:
         """Let a healthy worker finish on its own: end of its input is its signal to exit."""
@@ -117,6 +124,7 @@ class WorkerPool:
             os.killpg(worker.process.pid, signal.SIGKILL)
             worker.process.wait()
         close_quietly(worker)
+        shutil.rmtree(worker.scratch, ignore_errors=True)
 
     def assign(self, worker: Worker, request: Request) -> None:
         worker.student, worker.started, worker.buffer = request.student, time.monotonic(), b""

@@ -314,7 +314,10 @@ def budget_run(base: Path, release_nb) -> dict:
     stuck = build(release_nb, Submission(CORRECT, change=add_cell("import time\ntime.sleep(50)", after="e1_output")))
     notebooks.write(stuck, course.submitted_notebook(root, "stuck"))
     notebooks.write(build(release_nb, Submission(CORRECT)), course.submitted_notebook(root, "zz_after"))
-    return {"root": root, "result": run_grade(root), "rows": read_rows(root)}
+    temporary = base / "tmp"  # the grader's temporary folder: a killed job must leave nothing in it
+    temporary.mkdir()
+    result = run_grade(root, env={**os.environ, "TMPDIR": str(temporary)})
+    return {"root": root, "result": result, "rows": read_rows(root), "left_behind": sorted(os.listdir(temporary))}
 
 
 def memory_run(base: Path) -> dict:
@@ -355,6 +358,7 @@ def test_does_a_hand_in_past_its_budget_stop_alone(hostile_run):
     assert f"ran past its {BUDGET} s budget" in rows["stuck"]["notes"]
     assert float(rows["zz_after"]["total"]) == float(rows["correct"]["total"]) == 25
     assert set(submission_scores(run["root"])) == {"correct", "zz_after"}, "nothing of the stopped job is left"
+    assert run["left_behind"] == [], "the stopped job's temporary folders (its kernel's too) are removed"
 
 
 def test_does_a_worker_over_its_memory_ceiling_fail_only_its_student(hostile_run):

@@ -47,6 +47,26 @@ _RENDERED: dict[tuple, str] = {}
 RENDERED_KEPT = 2000
 
 
+class RememberedHighlight:
+    """nbconvert's code highlighting, kept per process by everything it depends on: most code cells
+    (the checks, the code the lesson gives) are the same in every hand-in a worker renders."""
+
+    _kept: dict[tuple, str] = {}
+
+    def __init__(self, highlight):
+        self.highlight = highlight
+
+    def __call__(self, source, language=None, metadata=None):
+        key = (source, language, self.highlight.pygments_lexer,
+               json.dumps(self.highlight.extra_formatter_options, sort_keys=True, default=str),
+               json.dumps(metadata, sort_keys=True, default=str))
+        if key not in self._kept:
+            if len(self._kept) >= RENDERED_KEPT:
+                self._kept.clear()
+            self._kept[key] = self.highlight(source, language, metadata)
+        return self._kept[key]
+
+
 def course_root_or_cwd(configured: str) -> Path:
     # nbgrader runs the feedback step from the course root
     return Path(configured) if configured else Path.cwd()
@@ -138,7 +158,8 @@ class OfflineHTMLExporter(HTMLExporter):
         same with two expressions, at a fraction of the cost)."""
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
-        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        highlight_code = self.filters.get("highlight_code",
+                                          RememberedHighlight(Highlight2HTML(pygments_lexer=lexer, parent=self)))
         resources = self._init_resources(resources)
         filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
                                                  resources=resources)
