@@ -13,6 +13,7 @@ Usage: python -m coursetools.grade [--root DIR] [--jobs N] [--student ID ...] [-
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -30,10 +31,37 @@ from coursetools.progress import ConsoleProgress
 LOG_LINES = 15
 
 
-def default_jobs() -> int:
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def cpu_quota(cgroup: Path = CGROUP) -> float | None:
+    """The CPUs this process's control group may use, as a container or a batch job's limit sets
+    them (cgroup v2 `cpu.max`, or v1 `cpu.cfs_quota_us` over `cpu.cfs_period_us`); None if unlimited."""
+    try:
+        quota, period = (cgroup / "cpu.max").read_text().split()
+    except (OSError, ValueError):
+        try:
+            quota = (cgroup / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (cgroup / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    try:
+        if quota in ("max", "-1") or int(period) <= 0 or int(quota) <= 0:
+            return None
+        return int(quota) / int(period)
+    except ValueError:
+        return None
+
+
+def default_jobs(cgroup: Path = CGROUP) -> int:
     """One job per core this process may run on, and one more: a job spends part of its time
-    waiting on its kernel or its rerun, and the extra job fills those moments."""
-    return len(os.sched_getaffinity(0)) + 1
+    waiting on its kernel or its rerun, and the extra job fills those moments. A CPU quota (a
+    container's, a batch job's) counts as that many cores, rounded up."""
+    cores = len(os.sched_getaffinity(0))
+    quota = cpu_quota(cgroup)
+    if quota is not None:
+        cores = min(cores, max(1, math.ceil(quota)))
+    return cores + 1
 
 
 def positive(text: str) -> int:

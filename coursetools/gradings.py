@@ -55,9 +55,10 @@ class Record:
     reusable: bool
 
 
-def course_version(root: Path, sandboxed: bool = True) -> str:
-    """A digest of the course as grading sees it, the same on every machine that holds the same files."""
-    digest = hashlib.sha256(f"sandboxed={sandboxed}\0".encode())
+def course_version(root: Path, sandboxed: bool = True, due_date: str = "") -> str:
+    """A digest of the course as grading sees it, the same on every machine that holds the same files
+    and the same gradebook: the assignment's due date (which late penalties follow) lives there."""
+    digest = hashlib.sha256(f"sandboxed={sandboxed}\0due={due_date}\0".encode())
     for package in GRADING_PACKAGES:
         digest.update(f"{package}=={metadata.version(package)}\0".encode())
     paths = [root / "nbgrader_config.py", root / SECRET_FILE]
@@ -69,6 +70,16 @@ def course_version(root: Path, sandboxed: bool = True) -> str:
             digest.update(str(path.relative_to(root)).encode() + b"\0")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def assignment_due_date(db_url: str, course_id: str) -> str:
+    """The assignment's due date as the gradebook holds it (`nbgrader db assignment add --duedate`,
+    or the formgrader), or "" when it has none."""
+    with Gradebook(db_url, course_id) as gradebook:
+        try:
+            return str(gradebook.find_assignment(course.ASSIGNMENT).duedate or "")
+        except MissingEntry:
+            return ""
 
 
 class GradingRecords:

@@ -191,7 +191,8 @@ def grade_course(root: Path, release: bool = True, sandboxed: bool = True, progr
             else:
                 require_assignment_in_gradebook(api)
             secret_inputs.course_secret(Path(api.config.Recheck.secret_file))  # part of the course version
-            version = gradings.course_version(root, sandboxed)
+            version = gradings.course_version(root, sandboxed,
+                                              gradings.assignment_due_date(db_url, api.coursedir.course_id))
             records = gradings.GradingRecords(db_url, api.coursedir.course_id)
             stored = records.read_all()
             in_gradebook = gradings.students_in_gradebook(db_url, api.coursedir.course_id)

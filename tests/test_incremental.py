@@ -1,7 +1,8 @@
 """Grading again only what changed: unchanged hand-ins keep their grading, `--student` grades one, `--force` all.
 
 One course copy of three students is graded over and over with `make
-grade`'s command, a change made before each run; `--timings` names the
+grade`'s command, a change made before each run (a hand-in, the course's
+files, the gradebook's due date); `--timings` names the
 hand-ins each run actually graded.
 """
 
@@ -56,6 +57,9 @@ def a_series_of_runs(folder) -> dict:
     with Gradebook(course.gradebook_url(root)) as gradebook:  # as the formgrader's or `nbgrader db` would
         gradebook.remove_submission(course.ASSIGNMENT, "blank")
     runs["submission_removed"] = run_and_look(root)
+    with Gradebook(course.gradebook_url(root)) as gradebook:  # late penalties follow it
+        gradebook.update_or_create_assignment(course.ASSIGNMENT, duedate="2026-01-15 17:00:00")
+    runs["due_date_set"] = run_and_look(root)
     runs["unsandboxed"] = run_and_look(root, "--no-sandbox")
     runs["unknown_student"] = run_grade(root, "--student", "nobody")
     return runs
@@ -119,6 +123,11 @@ def test_is_a_hand_in_whose_feedback_is_gone_graded_again(runs):
 def test_is_a_hand_in_whose_submission_was_removed_graded_again(runs):
     assert runs["submission_removed"]["graded"] == ["blank"]
     assert runs["submission_removed"]["totals"] == runs["forced"]["totals"]
+
+
+def test_does_a_new_due_date_grade_everyone_again(runs):
+    assert runs["due_date_set"]["graded"] == STUDENTS
+    assert runs["due_date_set"]["totals"] == runs["forced"]["totals"]
 
 
 def test_does_grading_without_the_sandbox_reuse_nothing(runs):

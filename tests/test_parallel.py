@@ -12,6 +12,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from coursetools import course
+from coursetools.grade import default_jobs
 
 from conftest import background_result, run_grade
 from corpus import CORPUS, course_with_sample
@@ -79,3 +80,22 @@ def test_is_the_feedback_the_same(runs):
     assert pages and pages == sorted(p.relative_to(parallel) for p in (parallel / "feedback").rglob("*.html"))
     different = [str(page) for page in pages if (serial / page).read_bytes() != (parallel / page).read_bytes()]
     assert not different
+
+
+CORES = len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("files, cores", [
+    ({}, CORES),
+    ({"cpu.max": "max 100000\n"}, CORES),
+    ({"cpu.max": "150000 100000\n"}, min(CORES, 2)),
+    ({"cpu.max": "50000 100000\n"}, 1),
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, CORES),
+    ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),
+    ({"cpu.max": "garbled\n"}, CORES),
+])
+def test_does_the_default_number_of_jobs_follow_a_cpu_quota(tmp_path, files, cores):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert default_jobs(tmp_path) == cores + 1
