@@ -35,6 +35,10 @@ from coursetools import course, intake, notebooks, student_lock
 from coursetools.engine import execute, handin, recheck, sandbox, speedups, timing, warm_kernel
 
 
+# The job's own temporary folder (also its TMPDIR), made and removed by the pool that starts it
+JOB_SCRATCH_VARIABLE = "COURSE_JOB_SCRATCH"
+
+
 @dataclass
 class StudentOutcome:
     student: str
@@ -218,6 +222,13 @@ def serve(root: Path, sandboxed: bool, requests, answers) -> None:
             answers.flush()
 
 
+def remove_own_scratch() -> None:
+    """Remove the temporary folder the pool made for this job (the pool removes it too, if it can)."""
+    scratch = os.environ.get(JOB_SCRATCH_VARIABLE)
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def die_with_parent(interval: float = 0.5) -> None:
     """End this job, and the kernels in its process group, as soon as whoever started it is gone.
 
@@ -230,6 +241,7 @@ def die_with_parent(interval: float = 0.5) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(interval)
+        remove_own_scratch()  # the pool that would have removed it went with the parent
         os.killpg(os.getpgrp(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
@@ -249,7 +261,10 @@ def main(argv=None) -> int:
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    serve(args.root.resolve(), args.sandboxed, sys.stdin, answers)
+    try:
+        serve(args.root.resolve(), args.sandboxed, sys.stdin, answers)
+    finally:  # the end of the requests: the pool is done with this job, or is gone
+        remove_own_scratch()
     return 0
 
 

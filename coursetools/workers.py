@@ -30,7 +30,7 @@ from traitlets.config import Configurable
 
 from coursetools import intake
 from coursetools.course import GRADEBOOK_URL_VARIABLE
-from coursetools.handin_job import Request, StudentOutcome, forget_after_a_lost_job
+from coursetools.handin_job import JOB_SCRATCH_VARIABLE, Request, StudentOutcome, forget_after_a_lost_job
 
 
 class HandInJob(Configurable):
@@ -94,7 +94,8 @@ class WorkerPool:
         # puts in a temporary folder (its kernels' socket folders, say) goes in one of its own,
         # removed here even when the job is killed and cannot tidy up
         scratch = tempfile.mkdtemp(prefix="course-job-")
-        environment = {**os.environ, GRADEBOOK_URL_VARIABLE: self.db_url, "TMPDIR": scratch}
+        environment = {**os.environ, GRADEBOOK_URL_VARIABLE: self.db_url, "TMPDIR": scratch,
+                       JOB_SCRATCH_VARIABLE: scratch}
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment,
                                    cwd=self.root, start_new_session=True,
                                    preexec_fn=limit_memory(self.limits.memory_limit))

@@ -91,14 +91,20 @@ def cluster(tmp_path_factory):
             stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler.log", "wb"), cwd=base)]
         try:
             address = scheduler_address(scheduler_file, processes[0], logs / "scheduler.log")
-            # the workers start outside the course, with nothing of it on their path
+            # the workers start outside the course, with nothing of it on their path, each with a
+            # temporary folder of its own, to see what its grading jobs leave there
+            temporary = [base / f"tmp-{number}" for number in (1, 2)]
+            for folder in temporary:
+                folder.mkdir()
             workers = [subprocess.Popen(
                 [str(DASK), "worker", address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1",
                  "--no-dashboard", "--name", f"grader-{number}"],
-                stdout=subprocess.DEVNULL, stderr=open(logs / f"worker-{number}.log", "wb"), cwd=base)
+                stdout=subprocess.DEVNULL, stderr=open(logs / f"worker-{number}.log", "wb"), cwd=base,
+                env={**os.environ, "TMPDIR": str(temporary[number - 1])})
                 for number in (1, 2)]
             processes += workers
-            yield {"scheduler": address, "db": database.url, "workers": workers, "logs": logs}
+            yield {"scheduler": address, "db": database.url, "workers": workers, "logs": logs,
+                   "temporary": temporary}
         finally:
             for process in reversed(processes):
                 stop(process)
@@ -167,6 +173,13 @@ def test_does_a_killed_worker_lose_no_hand_in(cluster_run, cluster):
     time.sleep(1)
     assert not [p.pid for p in cluster_run["orphans"] if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], \
         "the killed worker's grading job or kernel outlived it"
+    left = None
+    for _ in range(50):  # the job removes its temporary folder as it ends
+        left = sorted(name for name in os.listdir(cluster["temporary"][0]) if name.startswith("course-"))
+        if not left:
+            break
+        time.sleep(0.1)
+    assert left == [], "the killed worker's grading job left its temporary folder behind"
 
 
 def test_is_each_hand_in_graded_once_into_postgres(cluster_run, cluster):
