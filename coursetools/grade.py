@@ -144,7 +144,9 @@ def main(argv=None) -> int:
     print(f"per-check scores in {scores_csv}, nbgrader's export in {root / pipeline.GRADES_CSV}, "
           f"feedback in {root / 'feedback'}")
     # a run for some students answers for them; the others' rows are shown as they were
-    ungraded = [row.student for row in rows if not row.graded and (not args.student or row.student in args.student)]
+    # (a roster student with no folder in submitted/ handed nothing in: a row, not a grading failure)
+    ungraded = [row.student for row in rows if not row.graded and row.student in students
+                and (not args.student or row.student in args.student)]
     if ungraded:
         print(f"Not graded: {', '.join(map(shown_name, ungraded))}. The notes under the table say why and what to ask for; "
               f"replace those hand-ins in submitted/ and rerun `make grade`.", file=sys.stderr)

@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
-from coursetools import cluster, course, gradings, intake
+from coursetools import cluster, course, gradings, intake, roster
 from coursetools.engine import export, handin, sandbox, sandbox_kernel, secret_inputs
 from coursetools.handin_job import Request, StudentOutcome, last_line
 from coursetools.progress import Progress
@@ -171,9 +171,15 @@ def grade_course(root: Path, release: bool = True, sandboxed: bool = True, progr
     with inside(root):
         api = open_api(root, sandboxed)
         db_url = api.coursedir.db_url
+        try:
+            class_list = roster.read(root)
+        except roster.RosterError as error:
+            raise GradingError(f"{error}; nothing was graded") from None
         everyone = course.submitted_students(root)
         students = selected_students(root, only)
         check_gradebook_reachable(db_url)
+        if class_list is not None:
+            roster.import_into_gradebook(class_list, db_url, api.coursedir.course_id)
         limits = HandInJob(config=load_config(root))
         if scheduler:
             try:
@@ -221,5 +227,21 @@ def grade_course(root: Path, release: bool = True, sandboxed: bool = True, progr
                 records.close()
         progress.message("writing grades.csv")
         export_grades(root, db_url)
-    return [graded[student] if student in graded else kept_outcome(student, stored.get(student))
-            for student in everyone]
+    outcomes = [graded[student] if student in graded else kept_outcome(student, stored.get(student))
+                for student in everyone]
+    return with_roster(outcomes, class_list)
+
+
+def with_roster(outcomes: list[StudentOutcome], class_list) -> list[StudentOutcome]:
+    """A row for each roster student who handed nothing in, and a note on each hand-in from an id
+    the roster does not list; the outcomes as they are without a roster."""
+    if class_list is None:
+        return outcomes
+    listed = {student.id for student in class_list}
+    for outcome in outcomes:
+        if outcome.student not in listed:
+            outcome.notes.append(roster.NOT_ON_ROSTER)
+    handed_in = {outcome.student for outcome in outcomes}
+    missing = [StudentOutcome(student.id, intake.MISSING, [roster.MISSING_FROM_SUBMITTED])
+               for student in class_list if student.id not in handed_in]
+    return sorted(outcomes + missing, key=lambda outcome: outcome.student)
