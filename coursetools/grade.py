@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SAWarning
 
-from coursetools import course, intake, notebooks, pipeline, report
+from coursetools import class_report, course, intake, notebooks, pipeline, report, roster
 from coursetools.engine.handin import shown_name
 from coursetools.progress import ConsoleProgress
 
@@ -139,10 +139,12 @@ def main(argv=None) -> int:
     points = notebooks.test_points(notebooks.read(course.release_notebook(root)))
     rows = report.read_scores(pipeline.load_config(root).CourseDirectory.db_url, outcomes)
     scores_csv = report.write_scores_csv(rows, points, root / report.SCORES_CSV)
+    report_page, lms_csv = class_report.write(root, rows, points, roster.read(root))
     print(report.format_table(rows, points))
     print(f"\n{len(rows)} hand-ins: {report.summary(rows)}")
     print(f"per-check scores in {scores_csv}, nbgrader's export in {root / pipeline.GRADES_CSV}, "
           f"feedback in {root / 'feedback'}")
+    print(f"how the class did in {report_page}, grades for an LMS in {lms_csv}")
     # a run for some students answers for them; the others' rows are shown as they were
     # (a roster student with no folder in submitted/ handed nothing in: a row, not a grading failure)
     ungraded = [row.student for row in rows if not row.graded and row.student in students

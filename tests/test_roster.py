@@ -10,7 +10,7 @@ import csv
 import pytest
 from nbgrader.api import Gradebook
 
-from coursetools import course, intake, roster
+from coursetools import class_report, course, intake, roster
 
 from conftest import background_result, copy_course, run_grade
 
@@ -31,7 +31,9 @@ def graded_with_roster(folder) -> dict:
         people = {s.id: (s.first_name, s.last_name, s.email) for s in gradebook.students}
     with open(root / "grades.csv", newline="", encoding="utf-8") as handle:
         exported = {row["student_id"]: row for row in csv.DictReader(handle)}
-    return {"root": root, "result": result, "rows": rows, "people": people, "exported": exported}
+    with open(root / class_report.LMS_CSV, newline="", encoding="utf-8") as handle:
+        lms = list(csv.reader(handle))
+    return {"root": root, "result": result, "rows": rows, "people": people, "exported": exported, "lms": lms}
 
 
 def graded_with_a_bad_roster(folder) -> dict:
@@ -117,3 +119,15 @@ def test_does_a_bad_roster_stop_grading_before_anyone_is_graded():
     assert "roster.csv line 3: the id '=cmd|calc' starts with = + - or @" in run["result"].stderr
     assert "nothing was graded" in run["result"].stderr
     assert not (run["root"] / "autograded").exists()
+
+
+def test_do_the_report_and_the_lms_file_follow_the_roster(run):
+    assert run["lms"] == [class_report.LMS_COLUMNS,
+                          ["correct", "Ada", "Correct", "ada@example.org", "25", "25"],
+                          ["blank", "Blank, Jr.", "Page", "", "0", "25"],
+                          ["absent", "Ab", "Sent", "absent@example.org", "", "25"]]
+    page = (run["root"] / class_report.REPORT_FOLDER / class_report.REPORT_PAGE).read_text(encoding="utf-8")
+    attention = page.split("Hand-ins that need you")[1]
+    assert "<td>absent</td><td>Ab Sent</td><td>missing notebook</td>" in attention
+    assert "<td>no_bias</td>" in attention and "<td>correct</td>" not in attention
+    assert "report/index.html" in run["result"].stdout

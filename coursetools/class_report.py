@@ -1,0 +1,203 @@
+"""How the class did, for the instructor: `report/index.html`, and a grade file an LMS can import.
+
+`make grade` writes both after every run, from the same rows as the score
+table (`coursetools.report`).
+
+The page is one self-contained file: its charts are PNG images drawn with
+matplotlib and embedded in it, it has no script and loads nothing (its
+content security policy forbids it), so it opens offline and can be mailed
+or archived as it is. Every text from a hand-in (ids, notes) is escaped.
+It shows the distribution of totals, each check's pass rate, each
+exercise's mean, how many hand-ins ended in each status, and the hand-ins
+that need the instructor: not graded, flagged for review, timed out or
+stopped by a dead kernel.
+
+`lms_grades.csv` has one row per student: per roster student when there is
+a roster (`roster.csv`), else per folder in submitted/. Its columns:
+
+- `id`: the student's id, as on the roster and in submitted/;
+- `first_name`, `last_name`, `email`: from the roster, empty without one;
+- `total`: points scored, empty when the hand-in was not graded (missing,
+  refused, or grading failed: the status in scores.csv says which);
+- `max_score`: the points the assignment is out of.
+"""
+
+import base64
+import csv
+import html
+import io
+from collections import Counter
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+from coursetools import intake, roster  # noqa: E402
+from coursetools.engine.export import spreadsheet_safe  # noqa: E402
+from coursetools.report import StudentScores, exercise_maxima, format_number  # noqa: E402
+
+REPORT_FOLDER = "report"
+REPORT_PAGE = "index.html"
+LMS_CSV = "lms_grades.csv"
+LMS_COLUMNS = ["id", "first_name", "last_name", "email", "total", "max_score"]
+# What a browser may do with the page: show its own styles and embedded images, nothing else
+CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+# Statuses that call for the instructor, whatever the score
+ATTENTION_STATUSES = (intake.NEEDS_REVIEW, intake.TIMED_OUT, intake.KERNEL_DIED, intake.TAMPERED, intake.STOPPED,
+                      intake.NOT_GRADED)
+BAR_COLOUR, MEAN_COLOUR = "#3b6ea8", "#c8553d"
+
+
+def needs_attention(row: StudentScores) -> bool:
+    return (not row.graded or bool(row.review) or row.status in ATTENTION_STATUSES
+            or roster.NOT_ON_ROSTER in row.notes)
+
+
+def png(figure) -> str:
+    """A figure as a data: URL, with no date or version in it, so that the same class draws the same bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def totals_chart(totals: list[float], maximum: float) -> str:
+    figure, axes = plt.subplots(figsize=(6.4, 2.8))
+    axes.hist(totals, bins=[x - 0.5 for x in range(int(maximum) + 2)], color=BAR_COLOUR, edgecolor="white")
+    axes.set_xlim(-0.5, maximum + 0.5)
+    axes.set_xlabel(f"total points (out of {format_number(maximum)})")
+    axes.set_ylabel("hand-ins")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.spines[["top", "right"]].set_visible(False)
+    return png(figure)
+
+
+def pass_rate_chart(rates: dict[str, float]) -> str:
+    names = list(rates)[::-1]  # the first check at the top
+    figure, axes = plt.subplots(figsize=(6.4, 0.24 * len(names) + 0.8))
+    axes.barh(names, [100 * rates[name] for name in names], color=BAR_COLOUR)
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("hand-ins passing the check (%)")
+    axes.tick_params(axis="y", labelsize=8)
+    axes.spines[["top", "right"]].set_visible(False)
+    return png(figure)
+
+
+def means_chart(means: dict[str, float], maxima: dict[str, float]) -> str:
+    names = list(means)
+    figure, axes = plt.subplots(figsize=(6.4, 2.6))
+    axes.bar([n.upper() for n in names], [maxima[n] for n in names], color="#dde5ee", label="maximum")
+    axes.bar([n.upper() for n in names], [means[n] for n in names], color=MEAN_COLOUR, width=0.5, label="mean")
+    axes.set_ylabel("points")
+    axes.legend(frameon=False)
+    axes.spines[["top", "right"]].set_visible(False)
+    return png(figure)
+
+
+def summary_numbers(rows: list[StudentScores], points: dict[str, float]) -> dict:
+    graded = [row for row in rows if row.graded]
+    maxima = exercise_maxima(points)
+    return {
+        "graded": graded,
+        "maximum": sum(points.values()),
+        "maxima": maxima,
+        "pass_rates": {check: (sum(row.cells.get(check, 0.0) >= value for row in graded) / len(graded))
+                       for check, value in points.items()} if graded else {},
+        "means": {exercise: sum(row.exercise(exercise) for row in graded) / len(graded)
+                  for exercise in maxima} if graded else {},
+        "statuses": Counter(row.status for row in rows),
+    }
+
+
+def table(header: list[str], body: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in body)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def page(rows: list[StudentScores], points: dict[str, float], names: dict[str, str]) -> str:
+    numbers = summary_numbers(rows, points)
+    graded, maximum = numbers["graded"], numbers["maximum"]
+    sections = [f"<p>{len(rows)} students; {len(graded)} hand-ins graded, out of {format_number(maximum)} points."]
+    if graded:
+        totals = [row.total for row in graded]
+        mean = sum(totals) / len(totals)
+        middle = sorted(totals)[len(totals) // 2] if len(totals) % 2 else \
+            sum(sorted(totals)[len(totals) // 2 - 1:len(totals) // 2 + 1]) / 2
+        sections[0] += f" Mean total {mean:.2f}, median {format_number(middle)}.</p>"
+        sections += [
+            "<h2>Totals</h2>", figure(totals_chart(totals, maximum), "Histogram of the graded hand-ins' totals"),
+            "<h2>Each exercise</h2>",
+            figure(means_chart(numbers["means"], numbers["maxima"]), "Mean points of each exercise next to its maximum"),
+            table(["exercise", "mean", "maximum"],
+                  [[e.upper(), f"{m:.2f}", format_number(numbers["maxima"][e])] for e, m in numbers["means"].items()]),
+            "<h2>Each check</h2>",
+            figure(pass_rate_chart(numbers["pass_rates"]), "Share of graded hand-ins passing each check"),
+            table(["check", "points", "passing"],
+                  [[check, format_number(points[check]), f"{100 * rate:.0f}%"]
+                   for check, rate in numbers["pass_rates"].items()]),
+        ]
+    else:
+        sections[0] += "</p>"
+    sections += ["<h2>Statuses</h2>",
+                 table(["status", "students"], [[status, str(count)] for status, count in sorted(numbers["statuses"].items())])]
+    attention = [row for row in rows if needs_attention(row)]
+    sections.append("<h2>Hand-ins that need you</h2>")
+    if attention:
+        sections.append(table(["student", "name", "status", "total", "flagged checks", "notes"], [
+            [row.student, names.get(row.student, ""), row.status, format_number(row.total) if row.graded else "",
+             ", ".join(row.review), "; ".join(row.notes)] for row in attention]))
+    else:
+        sections.append("<p>None: every hand-in was graded, and nothing was flagged.</p>")
+    body = "\n".join(sections)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">
+<title>Building blocks of a neural network: how the class did</title>
+<style>
+body {{ font-family: sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }}
+th, td {{ border-bottom: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }}
+img {{ max-width: 100%; }}
+</style>
+</head>
+<body>
+<h1>Building blocks of a neural network: how the class did</h1>
+{body}
+</body>
+</html>
+"""
+
+
+def figure(source: str, description: str) -> str:
+    return f'<p><img src="{source}" alt="{html.escape(description)}"></p>'
+
+
+def write_lms_csv(rows: list[StudentScores], points: dict[str, float], class_list, destination: Path) -> Path:
+    by_id = {row.student: row for row in rows}
+    roster_of = {student.id: student for student in class_list or []}
+    ids = list(roster_of) if class_list is not None else [row.student for row in rows]
+    with destination.open("w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(LMS_COLUMNS)
+        for student_id in ids:
+            row, person = by_id.get(student_id), roster_of.get(student_id)
+            total = format_number(row.total) if row is not None and row.graded else ""
+            writer.writerow([spreadsheet_safe(value) for value in (
+                student_id, person.first_name if person else "", person.last_name if person else "",
+                person.email if person else "", total, format_number(sum(points.values())))])
+    return destination
+
+
+def write(root: Path, rows: list[StudentScores], points: dict[str, float], class_list=None) -> tuple[Path, Path]:
+    """The report page and the LMS grade file; returns their paths."""
+    names = {student.id: student.name for student in class_list or []}
+    folder = root / REPORT_FOLDER
+    folder.mkdir(exist_ok=True)
+    report_page = folder / REPORT_PAGE
+    report_page.write_text(page(rows, points, names), encoding="utf-8", errors="backslashreplace")
+    return report_page, write_lms_csv(rows, points, class_list, root / LMS_CSV)
