@@ -26,6 +26,7 @@ import base64
 import csv
 import html
 import io
+import statistics
 from collections import Counter
 from pathlib import Path
 
@@ -123,10 +124,8 @@ def page(rows: list[StudentScores], points: dict[str, float], names: dict[str, s
     sections = [f"<p>{len(rows)} students; {len(graded)} hand-ins graded, out of {format_number(maximum)} points."]
     if graded:
         totals = [row.total for row in graded]
-        mean = sum(totals) / len(totals)
-        middle = sorted(totals)[len(totals) // 2] if len(totals) % 2 else \
-            sum(sorted(totals)[len(totals) // 2 - 1:len(totals) // 2 + 1]) / 2
-        sections[0] += f" Mean total {mean:.2f}, median {format_number(middle)}.</p>"
+        sections[0] += (f" Mean total {statistics.fmean(totals):.2f}, "
+                        f"median {format_number(statistics.median(totals))}.</p>")
         sections += [
             "<h2>Totals</h2>", figure(totals_chart(totals, maximum), "Histogram of the graded hand-ins' totals"),
             "<h2>Each exercise</h2>",

@@ -168,16 +168,21 @@ def remove_shared_memory() -> None:
             remove(ipc_id)
 
 
+def quietly(tidy, *args) -> None:
+    try:
+        tidy(*args)
+    except Exception:  # noqa: BLE001 (whatever is left, the rerun's cells mostly make anew)
+        pass
+
+
 def rerun(plan_fd: int, report_fd: int) -> None:
     """Run the recheck's runner in this process, as `python -c RUNNER` with the plan on stdin would."""
     length = int.from_bytes(read_exactly(plan_fd, 8), "big")
     source = read_exactly(plan_fd, length).decode()
     end_every_other_process()
-    for tidy in (*(lambda folder=folder: clear(folder) for folder in SCRATCH_FOLDERS), remove_shared_memory):
-        try:
-            tidy()
-        except Exception:  # noqa: BLE001 (whatever is left, the rerun's cells mostly make anew)
-            pass
+    for folder in SCRATCH_FOLDERS:
+        quietly(clear, folder)
+    quietly(remove_shared_memory)
     os.chdir("/tmp")
     sys.path.insert(0, "")  # the working folder, as `python -c` has it, for the student's own modules
     for name in IGNORED_SIGNALS:  # as a fresh process has them
@@ -194,20 +199,13 @@ def rerun(plan_fd: int, report_fd: int) -> None:
 
 
 def wait_for_commands(kernel: int, plan_fd: int, report_fd: int) -> None:
-    deadline = None
-    while True:
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-        if not select.select([plan_fd], [], [], timeout)[0]:
-            stop_kernel(kernel)
-            return
+    """The kernel is stopped at the grader's first word (or its end); a rerun asked for runs here."""
+    command = os.read(plan_fd, 1)
+    stop_kernel(kernel)
+    if command == b"K" and select.select([plan_fd], [], [], RERUN_WAIT)[0]:
         command = os.read(plan_fd, 1)
-        stop_kernel(kernel)
-        if command == b"K":
-            deadline = time.monotonic() + RERUN_WAIT
-            continue
-        if command == b"R":
-            rerun(plan_fd, report_fd)
-        return
+    if command == b"R":
+        rerun(plan_fd, report_fd)
 
 
 def main() -> None:

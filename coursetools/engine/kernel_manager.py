@@ -44,43 +44,38 @@ def command_name(pid: int) -> str:
         return ""
 
 
-def sandbox_process(launcher: int) -> int | None:
-    """A process inside the sandbox whose root this grader may look through, once the sandbox is set up.
+def sandbox_tree(launcher: int):
+    """(process, its parent) for every process under the launcher, breadth first, once it is bubblewrap.
 
     Until the launcher has become bubblewrap it is still Python, and its
-    children (the sandbox check it runs first) are not the kernel's. Inside,
-    the first process that shows the kernel's folder through `/proc/<pid>/root`
-    will do: bubblewrap's own, which lasts as long as the sandbox, or for an
-    unprivileged grader that it refuses, one further down.
+    children (the sandbox check it may run first) are not the kernel's.
     """
     if command_name(launcher) != "bwrap":
-        return None
-    pending = children(launcher)
+        return
+    pending = [(child, launcher) for child in children(launcher)]
     while pending:
-        pid = pending.pop(0)
-        if os.path.isdir(f"/proc/{pid}/root{KERNEL_FOLDER}"):
-            return pid
-        pending += children(pid)
-    return None
+        pid, parent = pending.pop(0)
+        yield pid, parent
+        pending += [(child, pid) for child in children(pid)]
+
+
+def sandbox_process(launcher: int) -> int | None:
+    """A process inside the sandbox whose root this grader may look through, once the sandbox is set up:
+    bubblewrap's own, which lasts as long as the sandbox, or for an unprivileged grader that it
+    refuses, one further down."""
+    return next((pid for pid, _ in sandbox_tree(launcher) if os.path.isdir(f"/proc/{pid}/root{KERNEL_FOLDER}")),
+                None)
 
 
 def kernel_process(launcher: int) -> int | None:
     """The kernel's process, once the sandbox's first process has forked it; found even once it has died.
 
     Inside the sandbox, the first Python process (`kernel_boot.py`) forks the
-    kernel: the kernel is the process under the launcher (once it is
-    bubblewrap) whose parent is Python. A kernel that died stays its parent's
-    child, a zombie, until the grader's next command to the sandbox.
+    kernel: the kernel is the process under the launcher whose parent is
+    Python. A kernel that died stays its parent's child, a zombie, until the
+    grader's next command to the sandbox.
     """
-    if command_name(launcher) != "bwrap":
-        return None
-    pending = [(child, launcher) for child in children(launcher)]
-    while pending:
-        pid, parent = pending.pop(0)
-        if command_name(parent).startswith("python"):
-            return pid
-        pending += [(child, pid) for child in children(pid)]
-    return None
+    return next((pid for pid, parent in sandbox_tree(launcher) if command_name(parent).startswith("python")), None)
 
 
 class KernelProcess:
