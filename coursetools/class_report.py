@@ -31,11 +31,13 @@ from collections import Counter
 from pathlib import Path
 
 import matplotlib
+import nbformat
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-from coursetools import intake, roster  # noqa: E402
+from coursetools import course, intake, roster  # noqa: E402
+from coursetools.engine import handin  # noqa: E402
 from coursetools.engine.export import spreadsheet_safe  # noqa: E402
 from coursetools.report import StudentScores, exercise_maxima, format_number  # noqa: E402
 
@@ -118,7 +120,29 @@ def table(header: list[str], body: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def page(rows: list[StudentScores], points: dict[str, float], names: dict[str, str]) -> str:
+def graded_notebooks(root: Path, rows: list[StudentScores]) -> dict[str, object]:
+    """Each graded hand-in's autograded notebook, by student id; one that cannot be read is left out.
+
+    nbgrader wrote these files, but from a student's notebook: they are read as
+    data, never followed through a link, and only up to the hand-in size limit.
+    """
+    graded = {}
+    for row in rows:
+        if not row.graded:
+            continue
+        try:
+            text = handin.read_regular_file(course.autograded_notebook(root, row.student))
+            graded[row.student] = nbformat.reads(text.decode("utf-8"), as_version=4)
+        except (handin.Refused, OSError, UnicodeDecodeError, ValueError):
+            continue
+    return graded
+
+
+def page(rows: list[StudentScores], points: dict[str, float], names: dict[str, str],
+         graded: dict[str, object] | None = None) -> str:
+    """The report page; `graded` holds the autograded notebooks (`graded_notebooks`) the sections
+    on what students wrote are read from."""
+    graded = graded or {}
     numbers = summary_numbers(rows, points)
     graded, maximum = numbers["graded"], numbers["maximum"]
     sections = [f"<p>{len(rows)} students; {len(graded)} hand-ins graded, out of {format_number(maximum)} points."]
@@ -198,5 +222,5 @@ def write(root: Path, rows: list[StudentScores], points: dict[str, float], class
     folder = root / REPORT_FOLDER
     folder.mkdir(exist_ok=True)
     report_page = folder / REPORT_PAGE
-    report_page.write_text(page(rows, points, names), encoding="utf-8", errors="backslashreplace")
+    report_page.write_text(page(rows, points, names, graded_notebooks(root, rows)), encoding="utf-8", errors="backslashreplace")
     return report_page, write_lms_csv(rows, points, class_list, root / LMS_CSV)
