@@ -71,6 +71,23 @@ if ! have_postgres_server; then
     fi
 fi
 
+# The browser tests drive a real Chromium through Playwright (tests/browser.py), never a browser
+# Playwright downloads: Debian's package, or the one COURSE_CHROMIUM names
+have_chromium() {
+    [ -n "${COURSE_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 \
+        || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1
+}
+if ! have_chromium; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "bootstrap: installing Chromium, the browser the browser tests drive" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "bootstrap: Chromium is missing; only the browser tests need it (sudo apt-get install chromium," \
+             "or set COURSE_CHROMIUM to a Chromium or Chrome)." >&2
+    fi
+fi
+
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
 # The kernel that runs the notebooks is this environment's own Python
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null

@@ -11,7 +11,6 @@ the HTTP API its buttons call.
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from nbgrader.api import Gradebook
 from coursetools import course, notebooks
 from coursetools.engine import recheck
 
+from browser import free_port
 from conftest import copy_course, feedback_lines, marked_lines, run_grade
 from corpus import CORPUS, build
 from test_grading import FLAGGED as DEMO_FLAGGED
@@ -51,12 +51,6 @@ def nbgrader(root, *args):
                             cwd=root, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     return result
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def ungraded_copy(graded, destination):

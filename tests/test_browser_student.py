@@ -1,0 +1,216 @@
+"""A student's whole path through the release notebook, in JupyterLab in a real Chromium.
+
+One test walks it in order, as a student would, with a screenshot per step:
+open the notebook and see its figures; type every answer into its cell
+through the editor; *Run All Cells*; compare each printed result with the
+expected output above it; *Validate*; see a wrong value fail its check with
+the check's own message; put it right, restart and run all, save; and grade
+the saved file with `make grade`'s command, which gives 25 of 25.
+"""
+
+import re
+import shutil
+import time
+
+import pytest
+from nbgrader.api import Gradebook
+
+from coursetools import course, demo_students, notebooks
+
+from browser import Screenshots, chromium, jupyter, page_in
+from conftest import copy_course, run_grade
+
+STUDENT = "browser_student"
+NOTEBOOK_PATH = f"{course.ASSIGNMENT}/{course.NOTEBOOK}.ipynb"
+EXPECTED_BLOCK = re.compile(r"\*\*Expected output:\*\*\s*```\n(.*?)\n```", re.DOTALL)
+RUN_SECONDS = 120
+WRONG_BIAS = "bias = 3"  # the lesson's bias is 2
+
+
+def expected_outputs(release) -> dict[int, str]:
+    """Index of each answer cell whose printout the lesson shows -> the printout, from the cell below it."""
+    shown = {}
+    for index, cell in enumerate(release.cells[1:], start=1):
+        found = EXPECTED_BLOCK.search(cell.source) if cell.cell_type == "markdown" else None
+        if found:
+            assert release.cells[index - 1].cell_type == "code", f"cell {index}'s expected output follows no code"
+            shown[index - 1] = found.group(1)
+    return shown
+
+
+def answer_cells(release) -> dict[str, int]:
+    return {notebooks.grade_id(cell): index for index, cell in enumerate(release.cells)
+            if notebooks.is_answer_cell(cell)}
+
+
+def check_message(release, check_id: str, answer: str) -> str:
+    """The message the check cell `check_id` fails with after `answer`, worked out here from its own source."""
+    check = next(cell for cell in release.cells if notebooks.grade_id(cell) == check_id)
+    try:
+        exec(compile(answer + "\n" + check.source, check_id, "exec"), {})  # noqa: S102 (the course's own code)
+    except AssertionError as error:
+        return str(error)
+    pytest.fail(f"{check_id} passes with {answer!r}: pick a wrong value its check catches")
+
+
+class Notebook:
+    """The open notebook in JupyterLab, driven the way a student drives it."""
+
+    def __init__(self, page):
+        self.page = page
+        self.cells = page.locator(".jp-Notebook .jp-Cell")
+
+    def wait_until_idle(self, seconds: float = RUN_SECONDS) -> None:
+        self.page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$")).first.wait_for(
+            timeout=seconds * 1000)
+
+    def type_into(self, index: int, text: str) -> None:
+        """Replace a cell's text through its editor: click into it, select all, type."""
+        editor = self.cells.nth(index).locator(".cm-content")
+        editor.scroll_into_view_if_needed()
+        editor.click()
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.insert_text(text)
+        self.page.keyboard.press("Escape")
+
+    def menu(self, *labels: str) -> None:
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{labels[0]}$")).click()
+        for label in labels[1:]:
+            self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$")).first.click()
+
+    def run_cell(self, index: int) -> None:
+        """Select a cell and run it with Shift+Enter."""
+        self.cells.nth(index).locator(".jp-InputPrompt").click()
+        self.page.keyboard.press("Shift+Enter")
+
+    def wait_for_every_code_cell(self, code_cells: list[int], seconds: float = RUN_SECONDS) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            prompts = [self.cells.nth(i).locator(".jp-InputPrompt").inner_text() for i in code_cells]
+            if all(re.fullmatch(r"\[\d+\]:", prompt.strip()) for prompt in prompts):
+                return
+            time.sleep(0.5)
+        pytest.fail(f"not every code cell ran within {seconds} s: {prompts}")
+
+    def output_text(self, index: int) -> str:
+        return self.cells.nth(index).locator(".jp-OutputArea-output").all_inner_texts()
+
+    def errors(self) -> int:
+        return self.page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
+
+    def save(self) -> None:
+        self.page.keyboard.press("Control+S")
+        self.page.locator(".jp-mod-dirty").wait_for(state="detached", timeout=30_000)
+
+
+@pytest.fixture(scope="module")
+def student_walk(tmp_path_factory, release_nb):
+    """The whole walk; returns what each step saw, for the tests below to judge one by one."""
+    base = tmp_path_factory.mktemp("student")
+    workspace = base / "work"
+    shutil.copytree(course.release_notebook(course.REPOSITORY_ROOT).parent, workspace / course.ASSIGNMENT)
+    (base / "home").mkdir()
+    seen = {}
+    shots = Screenshots("student")
+    answers = answer_cells(release_nb)
+    code_cells = [i for i, cell in enumerate(release_nb.cells) if cell.cell_type == "code"]
+    with jupyter(workspace, base / "home") as server, chromium() as browser, \
+            page_in(browser, (server.base,)) as (page, offline):
+        page.goto(server.url(f"lab/tree/{NOTEBOOK_PATH}"))
+        notebook = Notebook(page)
+        notebook.cells.first.wait_for(timeout=60_000)
+        notebook.wait_until_idle()
+        images = page.locator(".jp-RenderedMarkdown img")
+        images.last.scroll_into_view_if_needed()
+        page.wait_for_function("() => [...document.querySelectorAll('.jp-RenderedMarkdown img')]"
+                               ".every(img => img.complete)", timeout=30_000)
+        seen["cells"] = notebook.cells.count()
+        seen["figures"] = [img.evaluate("img => img.naturalWidth") for img in images.all()]
+        shots.take(page, "opened")
+
+        for grade_id, index in answers.items():
+            notebook.type_into(index, release_nb.cells[index].source.replace(
+                demo_students.STUB, demo_students.CORRECT[grade_id]))
+        shots.take(page, "answers-typed")
+
+        notebook.menu("Run", "Run All Cells")
+        notebook.wait_for_every_code_cell(code_cells)
+        notebook.wait_until_idle()
+        seen["printed"] = {index: "\n".join(notebook.output_text(index)).strip()
+                           for index in expected_outputs(release_nb)}
+        seen["errors_after_run_all"] = notebook.errors()
+        shots.take(page, "ran-all", full_page=False)
+
+        notebook.save()
+        page.get_by_role("button", name="Validate").click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=RUN_SECONDS * 1000)
+        page.locator("#validation-message").wait_for(timeout=RUN_SECONDS * 1000)
+        seen["validate"] = dialog.inner_text()
+        shots.take(page, "validated")
+        dialog.get_by_role("button", name="Ok").click()
+
+        bias_answer = answers["e1_bias_answer"]
+        notebook.type_into(bias_answer, release_nb.cells[bias_answer].source.replace(demo_students.STUB, WRONG_BIAS))
+        notebook.run_cell(bias_answer)
+        notebook.run_cell(bias_answer + 1)  # its check
+        notebook.wait_until_idle()
+        seen["wrong_value_output"] = "\n".join(notebook.output_text(bias_answer + 1))
+        notebook.cells.nth(bias_answer + 1).scroll_into_view_if_needed()
+        shots.take(page, "wrong-value-fails-its-check")
+
+        notebook.type_into(bias_answer, release_nb.cells[bias_answer].source.replace(
+            demo_students.STUB, demo_students.CORRECT["e1_bias_answer"]))
+        notebook.menu("Kernel", "Restart Kernel and Run All Cells…")
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+        notebook.wait_for_every_code_cell(code_cells)
+        notebook.wait_until_idle()
+        seen["errors_before_hand_in"] = notebook.errors()
+        notebook.save()
+        shots.take(page, "restarted-ran-all-saved")
+        seen["refused"] = list(offline.refused)
+
+    root = copy_course(base / "course", keep_students=[])
+    handed_in = course.submitted_notebook(root, STUDENT)
+    handed_in.parent.mkdir(parents=True)
+    shutil.copy(workspace / NOTEBOOK_PATH, handed_in)
+    seen["grading"] = run_grade(root)
+    with Gradebook(course.gradebook_url(root)) as gradebook:
+        seen["score"] = gradebook.find_submission(course.ASSIGNMENT, STUDENT).score
+    return seen
+
+
+def test_does_the_notebook_open_with_its_figures(student_walk, release_nb):
+    assert student_walk["cells"] == len(release_nb.cells)
+    figures = sum(len(re.findall(r"!\[[^\]]*\]\(", cell.source)) + cell.source.count("<img")
+                  for cell in release_nb.cells if cell.cell_type == "markdown")
+    assert figures and len(student_walk["figures"]) == figures
+    assert all(width > 0 for width in student_walk["figures"]), "a figure did not load"
+
+
+def test_does_every_printed_result_equal_the_expected_output(student_walk, release_nb):
+    expected = {index: EXPECTED_BLOCK.search(release_nb.cells[index + 1].source).group(1).strip()
+                for index in expected_outputs(release_nb)}
+    assert len(expected) >= 8
+    assert student_walk["printed"] == expected
+    assert student_walk["errors_after_run_all"] == 0
+
+
+def test_does_validate_report_success(student_walk):
+    assert "Success! Your notebook passes all the tests." in student_walk["validate"]
+
+
+def test_does_a_wrong_value_fail_its_check_with_its_message(student_walk, release_nb):
+    message = check_message(release_nb, "e1_bias", WRONG_BIAS)
+    assert "AssertionError" in student_walk["wrong_value_output"]
+    assert message in student_walk["wrong_value_output"]
+
+
+def test_does_the_saved_notebook_grade_full_marks(student_walk):
+    assert student_walk["errors_before_hand_in"] == 0
+    assert student_walk["grading"].returncode == 0, student_walk["grading"].stdout[-2000:]
+    assert student_walk["score"] == 25
+
+
+def test_did_the_pages_ask_for_nothing_outside_the_server(student_walk):
+    assert student_walk["refused"] == []
