@@ -10,12 +10,13 @@ READY := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help grade test release students figures normalise check-normalised lock clean
+.PHONY: help grade test exchange release students figures normalise check-normalised lock clean
 
 help:
 	@echo "make grade      grade every hand-in in submitted/ and print the score table"
 	@echo "                (JOBS=n, STUDENT=id, FORCE=1, SCHEDULER=tcp://host:8786 DB=postgresql://...)"
 	@echo "make test       run the whole test suite"
+	@echo "make exchange   set up nbgrader's exchange for a shared JupyterHub (EXCHANGE=/srv/nbgrader/exchange)"
 	@echo "make release    regenerate release/ from source/ (after editing the source notebook)"
 	@echo "make students   rewrite the demo hand-ins in submitted/ from the release"
 	@echo "make figures    redraw the lesson's figures into source/"
@@ -38,6 +39,11 @@ grade: $(READY)
 
 test: $(READY)
 	$(BIN)/python -m pytest
+
+# make exchange [EXCHANGE=/path]: the folder students fetch from and submit to (coursetools/exchange.py)
+exchange: export COURSE_EXCHANGE = $(EXCHANGE)
+exchange: $(READY)
+	$(BIN)/python -m coursetools.exchange
 
 release: $(READY)
 	$(BIN)/nbgrader generate_assignment $(ASSIGNMENT) --force

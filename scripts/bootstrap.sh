@@ -93,5 +93,7 @@ fi
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 # Grading runs every hand-in in this kernel, inside the bubblewrap sandbox (nbgrader_config.py)
 "$VENV/bin/python" coursetools/engine/sandbox_kernel.py install >/dev/null
+# nbgrader's Assignment List says in one sentence that there is no exchange, until `make exchange` sets one up
+"$VENV/bin/python" -m coursetools.exchange --config-only --keep-existing >/dev/null
 touch "$VENV/.installed"
 echo "bootstrap: environment ready in $VENV"

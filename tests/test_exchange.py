@@ -1,0 +1,157 @@
+"""nbgrader's exchange end to end: the instructor on the command line, the student in the browser's Assignment List.
+
+The exchange is set up by `make exchange`'s command, pointed at a temporary
+folder and a temporary Jupyter configuration folder that both sides share,
+as they share /etc/jupyter on a JupyterHub. The instructor releases the
+assignment, the student fetches and submits it from *Nbgrader → Assignment
+List* in JupyterLab, the instructor collects and grades it with `make
+grade`'s command and releases the feedback, and the student fetches that.
+Without an exchange, the same list says so in one sentence.
+"""
+
+import getpass
+import os
+import re
+import stat
+import subprocess
+import sys
+
+import pytest
+from nbgrader.api import Gradebook
+
+from coursetools import course, demo_students, exchange, notebooks
+
+from browser import Screenshots, chromium, jupyter, page_in
+from conftest import ROOT, copy_course, run_grade
+
+SECONDS = 120
+# The shared configuration stands in for a JupyterHub's /etc/jupyter. Inside a virtual environment
+# Jupyter reads the environment's own configuration (`make` writes one) before the user's, so
+# the tests ask for the user's first, as it comes first outside an environment.
+SHARED_CONFIG = {"JUPYTER_PREFER_ENV_PATH": "0"}
+
+
+def set_up_exchange(home, root, *options):
+    """`make exchange`'s command, writing the configuration a JupyterHub would keep in /etc/jupyter."""
+    return subprocess.run([sys.executable, "-m", "coursetools.exchange", "--root", str(root),
+                           "--config-file", str(home / "config" / "nbgrader_config.py"), *options],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+
+
+def instructor(root, home, *command):
+    """An nbgrader command in the course root, with the shared Jupyter configuration."""
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *command, course.ASSIGNMENT], cwd=root,
+                            env={**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), **SHARED_CONFIG},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result
+
+
+def open_assignment_list(page, server):
+    page.goto(server.url("lab"))
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Assignment List$")).click()
+    page.locator("#course_list_default").wait_for(timeout=60_000)
+
+
+def listed(page, section: str, button: str):
+    """The button of the assignment's entry in one of the list's sections (released, fetched, submitted)."""
+    entry = page.locator(f"#{section}_assignments_list .list_item", has_text=course.ASSIGNMENT)
+    found = entry.locator("button", has_text=re.compile(f"^{button}$"))
+    found.wait_for(timeout=SECONDS * 1000)
+    return found
+
+
+def test_without_an_exchange_the_assignment_list_says_so_once(tmp_path):
+    home, workspace = tmp_path / "home", tmp_path / "work"
+    workspace.mkdir()
+    set_up_exchange(home, tmp_path / "no-exchange-here", "--config-only")
+    shots = Screenshots("assignment-list-without-exchange")
+    with jupyter(workspace, home, environment=SHARED_CONFIG) as server, chromium() as browser, \
+            page_in(browser, (server.base,)) as (page, offline):
+        open_assignment_list(page, server)
+        page.locator("#course_list_default", has_text=exchange.NO_EXCHANGE).wait_for(timeout=SECONDS * 1000)
+        page.locator("#released_assignments_list_placeholder").wait_for(timeout=SECONDS * 1000)
+        text = page.locator("#assignments").inner_text()
+        shots.take(page, "one-plain-message")
+        assert offline.refused == []
+    assert text.count(exchange.NO_EXCHANGE) == 1
+    assert "rror" not in text, text
+
+
+def test_is_the_exchange_folder_made_as_nbgrader_needs_it(tmp_path):
+    made = set_up_exchange(tmp_path / "home", tmp_path / "exchange")
+    assert stat.S_IMODE(os.lstat(tmp_path / "exchange").st_mode) == exchange.ROOT_MODE
+    assert str(tmp_path / "exchange") in (tmp_path / "home" / "config" / "nbgrader_config.py").read_text()
+    assert "ready" in made.stdout
+    (tmp_path / "link").symlink_to(tmp_path / "exchange")
+    refused = subprocess.run([sys.executable, "-m", "coursetools.exchange", "--root", str(tmp_path / "link"),
+                              "--config-file", str(tmp_path / "other.py")], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode != 0 and "not a folder" in refused.stderr
+    assert not (tmp_path / "other.py").exists()
+
+
+def test_does_the_environment_come_with_the_exchange_list(tmp_path):
+    """`make` writes this environment's nbgrader configuration, so the Assignment List never shows three errors."""
+    text = exchange.ENVIRONMENT_CONFIG.read_text(encoding="utf-8")
+    assert "coursetools.exchange.OptionalExchangeList" in text and "c.Exchange.root" in text
+
+
+@pytest.fixture(scope="module")
+def exchange_walk(tmp_path_factory, release_nb):
+    base = tmp_path_factory.mktemp("exchange")
+    home, workspace = base / "home", base / "work"
+    workspace.mkdir()
+    root = copy_course(base / "course", keep_students=[])
+    set_up_exchange(home, base / "exchange")
+    student = getpass.getuser()  # the exchange knows a student by their login
+    seen, shots = {"student": student, "root": root, "workspace": workspace}, Screenshots("exchange")
+    instructor(root, home, "release_assignment")
+    released = base / "exchange" / course.load_nbgrader_config(root).CourseDirectory.course_id / "outbound"
+    assert (released / course.ASSIGNMENT).is_dir(), "released into another exchange than the configured one"
+    with jupyter(workspace, home, environment=SHARED_CONFIG) as server, chromium() as browser, \
+            page_in(browser, (server.base,)) as (page, offline):
+        open_assignment_list(page, server)
+        fetch = listed(page, "released", "Fetch")
+        shots.take(page, "released")
+        fetch.click()
+        submit = listed(page, "fetched", "Submit")
+        shots.take(page, "fetched")
+        fetched = workspace / course.ASSIGNMENT / f"{course.NOTEBOOK}.ipynb"
+        seen["fetched_is_the_release"] = notebooks.read(fetched).cells == release_nb.cells
+        # the student's work, as if typed: the browser tests of the notebook itself type it for real
+        notebooks.write(demo_students.hand_in(notebooks.read(fetched), demo_students.CORRECT), fetched)
+        submit.click()
+        page.locator("#submitted_assignments_list .list_item", has_text=course.ASSIGNMENT).wait_for(
+            timeout=SECONDS * 1000)
+        shots.take(page, "submitted")
+
+        seen["collected"] = instructor(root, home, "collect")
+        seen["grading"] = run_grade(root)
+        instructor(root, home, "release_feedback")
+
+        page.locator("#refresh_assignments_list").click()
+        listed(page, "submitted", "Fetch Feedback").click()
+        page.locator("#submitted_assignments_list .nested_list_item", has_text="view feedback").wait_for(
+            timeout=SECONDS * 1000)
+        shots.take(page, "feedback-fetched")
+        seen["refused"] = list(offline.refused)
+    return seen
+
+
+def test_does_collect_put_the_submission_in_submitted(exchange_walk):
+    assert exchange_walk["fetched_is_the_release"]
+    assert course.submitted_notebook(exchange_walk["root"], exchange_walk["student"]).is_file()
+
+
+def test_does_make_grade_grade_the_collected_hand_in(exchange_walk):
+    assert exchange_walk["grading"].returncode == 0, exchange_walk["grading"].stdout[-2000:]
+    with Gradebook(course.gradebook_url(exchange_walk["root"])) as gradebook:
+        assert gradebook.find_submission(course.ASSIGNMENT, exchange_walk["student"]).score == 25
+
+
+def test_does_the_student_fetch_the_feedback(exchange_walk):
+    pages = list((exchange_walk["workspace"] / course.ASSIGNMENT / "feedback").glob(f"*/{course.NOTEBOOK}.html"))
+    assert len(pages) == 1
+    assert "Score: 25.0 / 25.0" in pages[0].read_text(encoding="utf-8")
+    assert exchange_walk["refused"] == []
