@@ -5,7 +5,9 @@ open the notebook and see its figures; type every answer into its cell
 through the editor; *Run All Cells*; compare each printed result with the
 expected output above it; *Validate*; see a wrong value fail its check with
 the check's own message; put it right, restart and run all, save; and grade
-the saved file with `make grade`'s command, which gives 25 of 25.
+the saved file with `make grade`'s command, which gives 25 of 25. The
+saved notebook then opens in Notebook 7 too, with its figures, outputs and
+*Validate* button.
 """
 
 import re
@@ -78,16 +80,27 @@ class Notebook:
         for label in labels[1:]:
             self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$")).first.click()
 
-    def run_cell(self, index: int) -> None:
-        """Select a cell and run it with Shift+Enter."""
+    def prompt(self, index: int) -> str:
+        return self.cells.nth(index).locator(".jp-InputPrompt").inner_text().strip()
+
+    def run_cell(self, index: int, seconds: float = RUN_SECONDS) -> None:
+        """Select a cell, run it with Shift+Enter and wait until it has run: a new number in its prompt."""
+        before = self.prompt(index)
         self.cells.nth(index).locator(".jp-InputPrompt").click()
         self.page.keyboard.press("Shift+Enter")
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            now = self.prompt(index)
+            if re.fullmatch(r"\[\d+\]:", now) and now != before:
+                return
+            time.sleep(0.2)
+        pytest.fail(f"cell {index} did not run within {seconds} s (its prompt shows {now!r})")
 
     def wait_for_every_code_cell(self, code_cells: list[int], seconds: float = RUN_SECONDS) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            prompts = [self.cells.nth(i).locator(".jp-InputPrompt").inner_text() for i in code_cells]
-            if all(re.fullmatch(r"\[\d+\]:", prompt.strip()) for prompt in prompts):
+            prompts = [self.prompt(i) for i in code_cells]
+            if all(re.fullmatch(r"\[\d+\]:", prompt) for prompt in prompts):
                 return
             time.sleep(0.5)
         pytest.fail(f"not every code cell ran within {seconds} s: {prompts}")
@@ -154,7 +167,6 @@ def student_walk(tmp_path_factory, release_nb):
         notebook.type_into(bias_answer, release_nb.cells[bias_answer].source.replace(demo_students.STUB, WRONG_BIAS))
         notebook.run_cell(bias_answer)
         notebook.run_cell(bias_answer + 1)  # its check
-        notebook.wait_until_idle()
         seen["wrong_value_output"] = "\n".join(notebook.output_text(bias_answer + 1))
         notebook.cells.nth(bias_answer + 1).scroll_into_view_if_needed()
         shots.take(page, "wrong-value-fails-its-check")
@@ -170,6 +182,7 @@ def student_walk(tmp_path_factory, release_nb):
         shots.take(page, "restarted-ran-all-saved")
         seen["refused"] = list(offline.refused)
 
+    seen["workspace"] = workspace
     root = copy_course(base / "course", keep_students=[])
     handed_in = course.submitted_notebook(root, STUDENT)
     handed_in.parent.mkdir(parents=True)
@@ -214,3 +227,33 @@ def test_does_the_saved_notebook_grade_full_marks(student_walk):
 
 def test_did_the_pages_ask_for_nothing_outside_the_server(student_walk):
     assert student_walk["refused"] == []
+
+
+@pytest.fixture(scope="module")
+def notebook7_walk(student_walk, tmp_path_factory):
+    """The notebook the student saved, opened in Notebook 7 and validated there."""
+    seen, shots = {}, Screenshots("student-notebook7")
+    with jupyter(student_walk["workspace"], tmp_path_factory.mktemp("notebook7"), app="notebook") as server, \
+            chromium() as browser, page_in(browser, (server.base,)) as (page, offline):
+        page.goto(server.url(f"notebooks/{NOTEBOOK_PATH}"))
+        notebook = Notebook(page)
+        notebook.cells.first.wait_for(timeout=60_000)  # Validate runs on the server: no kernel to wait for
+        page.wait_for_function("() => [...document.querySelectorAll('.jp-RenderedMarkdown img')]"
+                               ".every(img => img.complete && img.naturalWidth > 0)", timeout=30_000)
+        seen["figures"] = page.locator(".jp-RenderedMarkdown img").count()
+        seen["outputs"] = page.locator(".jp-OutputArea-output").count()
+        shots.take(page, "opened")
+        page.get_by_role("button", name="Validate").click()
+        page.locator("#validation-message").wait_for(timeout=RUN_SECONDS * 1000)
+        seen["validate"] = page.locator(".jp-Dialog").inner_text()
+        shots.take(page, "validated")
+        seen["refused"] = list(offline.refused)
+    return seen
+
+
+def test_does_notebook7_show_and_validate_the_saved_notebook(notebook7_walk, student_walk):
+    assert notebook7_walk["figures"] == len(student_walk["figures"])
+    assert notebook7_walk["outputs"] >= len(expected_outputs(notebooks.read(
+        student_walk["workspace"] / NOTEBOOK_PATH)))
+    assert "Success! Your notebook passes all the tests." in notebook7_walk["validate"]
+    assert notebook7_walk["refused"] == []
