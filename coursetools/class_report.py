@@ -144,7 +144,7 @@ def graded_notebooks(root: Path, rows: list[StudentScores]) -> dict[str, object]
         try:
             text = handin.read_regular_file(course.autograded_notebook(root, row.student))
             graded[row.student] = nbformat.reads(text.decode("utf-8"), as_version=4)
-        except (handin.Refused, OSError, UnicodeDecodeError, ValueError):
+        except (handin.Refused, OSError, UnicodeDecodeError, ValueError, RecursionError):  # JSON nested too deep
             continue
     return graded
 
@@ -202,8 +202,9 @@ def wrong_results_section(checks: list[str], notebooks_by_student: dict[str, obj
     recorded = [computed_values.recorded(nb) for _, nb in sorted(notebooks_by_student.items())]
     if not recorded:
         return section + ["<p>No graded hand-in's autograded notebook could be read.</p>"]
-    section.append("<p>The value each graded hand-in's answer cell left in each computed result, when it was "
-                   "not the expected one, with the mistake that gives it where one is known.</p>")
+    section.append("<p>For each computed result, the wrong values the graded hand-ins' answer cells left in it, "
+                   "the most common first (values within the result's tolerance count as one), with the mistake "
+                   "that gives each where one is known.</p>")
     for check in checks:
         computation = answer_key.COMPUTATIONS[check]
         result = html.escape(computation.result)

@@ -209,9 +209,14 @@ def test_are_the_wrong_results_read_from_the_autograded_notebooks_on_disk(tmp_pa
     rows, graded = class_with_wrong_results()
     for student, nb in graded.items():
         notebooks.write(nb, course.autograded_notebook(tmp_path, student))
-    page, _ = class_report.write(tmp_path, rows, POINTS, None)
+    # metadata nested deeper than any JSON reader follows: that notebook is left out, the page still written
+    nested = nbformat.writes(recorded({"e1_output": 0.3})).replace("0.3", "[" * 5_000 + "]" * 5_000)
+    course.autograded_notebook(tmp_path, "nested").parent.mkdir(parents=True)
+    course.autograded_notebook(tmp_path, "nested").write_text(nested, encoding="utf-8")
+    page, _ = class_report.write(tmp_path, [*rows, StudentScores("nested", intake.GRADED, (), FULL)], POINTS, None)
     exercises = wrong_results(page.read_text(encoding="utf-8"))
     assert table_rows(exercises["Exercise 1"]) == [("0.3", "2", "bias left out"), ("1.23457", "1", "unknown")]
+    assert "5 hand-ins had no value for <code>output</code>" in exercises["Exercise 1"]
 
 
 def test_does_a_class_without_readable_notebooks_say_so(written):
