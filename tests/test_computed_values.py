@@ -115,7 +115,8 @@ def test_is_the_key_written_even_when_nothing_was_read(planted):
 def test_are_the_values_recorded_after_every_step_that_touches_the_metadata():
     steps = course.load_nbgrader_config(course.REPOSITORY_ROOT).Autograde.autograde_preprocessors
     names = [step.__name__ for step in steps]
-    assert names.index("GradingExecute") < names.index("ClearMetadataPreprocessor") < names.index("RecordComputedValues")
+    assert (names.index("GradingExecute") < names.index("ClearMetadataPreprocessor")
+            < names.index("RecordComputedValues"))
 
 
 def test_is_a_recorded_value_read_back_as_data_only():

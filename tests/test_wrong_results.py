@@ -68,7 +68,8 @@ def test_is_every_known_wrong_result_wrong_and_distinct(check):
     expected = answer_key.CHECKS[check]
     assert known and all(not answer_key.matches(value, expected.expected, expected.tolerance) for value, _ in known)
     for index, (value, _) in enumerate(known):
-        assert not any(answer_key.matches(value, other, answer_key.COMPUTED_TOLERANCE) for other, _ in known[index + 1:])
+        later = [other for other, _ in known[index + 1:]]
+        assert not any(answer_key.matches(value, other, answer_key.COMPUTED_TOLERANCE) for other in later)
 
 
 def test_do_the_layer_mistakes_apply_to_the_layers_only():

@@ -13,8 +13,9 @@ number, or a short list (or list of lists) of them; anything else is no
 value. The key is always written, empty when nothing was read, so nothing a
 student planted there survives: nbgrader lists nbconvert's
 `ClearMetadataPreprocessor` among its steps but leaves it disabled, so the
-hand-in's own notebook metadata reaches the autograded notebook. These values never decide a score: the
-recheck trusts only the check cells' own read-back (`kernel_values`).
+hand-in's own notebook metadata reaches the autograded notebook. These
+values never decide a score: the recheck trusts only the check cells' own
+read-back (`kernel_values`).
 """
 
 import math
@@ -26,7 +27,7 @@ from coursetools.engine import answer_key
 METADATA_SECTION = "course"  # the course's own section of the notebook's metadata
 COMPUTED = "computed"  # its key for the computed results
 RESOURCE = "computed_values"  # GradingExecute's key for them in resources["course"]
-# A result of this lesson is one number or three; a few more leave room for a wrong shape
+# A result of this lesson is one number or three; the rest leaves room for a wrong shape (a 3x4 matrix)
 MAX_NUMBERS = 100
 MAX_DEPTH = 2  # lists of lists at most, as a weights matrix
 
