@@ -29,7 +29,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
-from coursetools.engine import export, feedback, handin, sandbox, secret_inputs  # noqa: E402
+from coursetools.engine import computed_values, export, feedback, handin, sandbox, secret_inputs  # noqa: E402
 from coursetools.engine.execute import GradingExecute  # noqa: E402
 from coursetools.engine.recheck import FlagForReview, Recheck  # noqa: E402
 from coursetools.engine.kernel_manager import SandboxKernelManager  # noqa: E402
@@ -74,7 +74,9 @@ c.Autograde.sanitize_preprocessors = [
 c.Autograde.autograde_preprocessors = [
     GradingExecute,  # in place of nbgrader's Execute
     IgnorePattern,
-    ClearMetadataPreprocessor,
+    ClearMetadataPreprocessor,  # nbgrader's step, which it leaves disabled: the hand-in's metadata stays
+    # the results read back for the report, replacing whatever the hand-in's metadata held there
+    computed_values.RecordComputedValues,
     LimitOutput,
     Recheck,  # before the scores are saved, so a failed recheck is a failed check
     SaveAutoGrades,

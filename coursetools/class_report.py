@@ -8,9 +8,18 @@ matplotlib and embedded in it, it has no script and loads nothing (its
 content security policy forbids it), so it opens offline and can be mailed
 or archived as it is. Every text from a hand-in (ids, notes) is escaped.
 It shows the distribution of totals, each check's pass rate, each
-exercise's mean, how many hand-ins ended in each status, and the hand-ins
-that need the instructor: not graded, flagged for review, timed out or
-stopped by a dead kernel.
+exercise's mean, the common wrong results, how many hand-ins ended in each
+status, and the hand-ins that need the instructor: not graded, flagged for
+review, timed out or stopped by a dead kernel.
+
+The common wrong results come from the graded hand-ins' autograded
+notebooks, read as data: for each computed result, the value each student's
+answer cell left (`coursetools.engine.computed_values`). The wrong ones,
+equal within the result's tolerance grouped together, are counted, the most
+common first, each with its likely cause where a known mistake gives it
+(`coursetools.wrong_results`). Hand-ins with no value for a result (the cell
+raised, the name was missing, or it held no plain numbers) are counted on a
+line of their own.
 
 `lms_grades.csv` has one row per student: per roster student when there is
 a roster (`roster.csv`), else per folder in submitted/. Its columns:
@@ -36,8 +45,8 @@ import nbformat
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-from coursetools import course, intake, roster  # noqa: E402
-from coursetools.engine import handin  # noqa: E402
+from coursetools import course, intake, roster, wrong_results  # noqa: E402
+from coursetools.engine import answer_key, computed_values, handin  # noqa: E402
 from coursetools.engine.export import spreadsheet_safe  # noqa: E402
 from coursetools.report import StudentScores, exercise_maxima, format_number  # noqa: E402
 
@@ -51,6 +60,8 @@ CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-
 ATTENTION_STATUSES = (intake.NEEDS_REVIEW, intake.TIMED_OUT, intake.KERNEL_DIED, intake.TAMPERED, intake.STOPPED,
                       intake.NOT_GRADED)
 BAR_COLOUR, MEAN_COLOUR = "#3b6ea8", "#c8553d"
+COMMON_WRONG_RESULTS = 5  # rows per computed result: the ones worth a word in class
+SHOWN_DIGITS = 6  # significant digits of a value on the page: float noise never shows
 
 
 def needs_attention(row: StudentScores) -> bool:
@@ -133,16 +144,89 @@ def graded_notebooks(root: Path, rows: list[StudentScores]) -> dict[str, object]
         try:
             text = handin.read_regular_file(course.autograded_notebook(root, row.student))
             graded[row.student] = nbformat.reads(text.decode("utf-8"), as_version=4)
-        except (handin.Refused, OSError, UnicodeDecodeError, ValueError):
+        except (handin.Refused, OSError, UnicodeDecodeError, ValueError, RecursionError):  # JSON nested too deep
             continue
     return graded
+
+
+def shown_value(value) -> str:
+    """A number, or a list of them, to `SHOWN_DIGITS` significant digits: the same value always reads the same."""
+    if isinstance(value, list):
+        return "[" + ", ".join(shown_value(item) for item in value) + "]"
+    text = f"{value:.{SHOWN_DIGITS}g}"
+    return "0" if text == "-0" else text
+
+
+def value_order(value) -> tuple:
+    """A sort key for plain values of any shape: by shape, then by the numbers."""
+    def shape(v) -> str:
+        return "[" + ",".join(shape(item) for item in v) + "]" if isinstance(v, list) else "n"
+
+    def numbers(v) -> tuple:
+        return tuple(x for item in v for x in numbers(item)) if isinstance(v, list) else (v,)
+    return shape(value), numbers(value)
+
+
+def grouped_values(values: list) -> list[tuple[object, int]]:
+    """Values equal within the computed results' tolerance counted as one, the most common first.
+
+    Each group is named by its lowest value, so the grouping and the order
+    depend on the values only, never on which student came first.
+    """
+    groups: list[list] = []
+    for value in sorted(values, key=value_order):
+        same = next((group for group in groups
+                     if answer_key.matches(value, group[0], answer_key.COMPUTED_TOLERANCE)), None)
+        if same is None:
+            groups.append([value, 1])
+        else:
+            same[1] += 1
+    return sorted(((value, count) for value, count in groups), key=lambda g: (-g[1], value_order(g[0])))
+
+
+def hand_ins(count: int) -> str:
+    return f"{count} hand-in" if count == 1 else f"{count} hand-ins"
+
+
+def wrong_results_of(check: str, recorded: list[dict]) -> tuple[list, int]:
+    """The wrong values hand-ins gave for the result `check` checks, and how many hand-ins gave none."""
+    expected = answer_key.CHECKS[check]
+    values = [computed[check] for computed in recorded if check in computed]
+    wrong = [value for value in values if not answer_key.matches(value, expected.expected, expected.tolerance)]
+    return wrong, len(recorded) - len(values)
+
+
+def wrong_results_section(checks: list[str], notebooks_by_student: dict[str, object]) -> list[str]:
+    """For each computed result in `checks`, its most common wrong values among the autograded notebooks."""
+    section = ["<h2>Common wrong results</h2>"]
+    recorded = [computed_values.recorded(nb) for _, nb in sorted(notebooks_by_student.items())]
+    if not recorded:
+        return section + ["<p>No graded hand-in's autograded notebook could be read.</p>"]
+    section.append("<p>For each computed result, the wrong values the graded hand-ins' answer cells left in it, "
+                   "the most common first (values within the result's tolerance count as one), with the mistake "
+                   "that gives each where one is known.</p>")
+    for check in checks:
+        computation = answer_key.COMPUTATIONS[check]
+        result = html.escape(computation.result)
+        wrong, no_value = wrong_results_of(check, recorded)
+        section += [f"<h3>{html.escape(computation.title)}: <code>{result}</code></h3>",
+                    f"<p>Expected {html.escape(shown_value(answer_key.CHECKS[check].expected))}; wrong in "
+                    f"{len(wrong)} of {hand_ins(len(recorded) - no_value)} with a value.</p>"]
+        if wrong:
+            section.append(table(["wrong value", "students", "likely cause"], [
+                [shown_value(value), str(count), " or ".join(wrong_results.likely_causes(check, value)) or "unknown"]
+                for value, count in grouped_values(wrong)[:COMMON_WRONG_RESULTS]]))
+        if no_value:
+            section.append(f"<p>{hand_ins(no_value)} had no value for <code>{result}</code> (the answer cell "
+                           "raised or did not run, the name was missing, or it held no plain numbers).</p>")
+    return section
 
 
 def page(rows: list[StudentScores], points: dict[str, float], names: dict[str, str],
          graded: dict[str, object] | None = None) -> str:
     """The report page; `graded` holds the autograded notebooks (`graded_notebooks`) the sections
     on what students wrote are read from."""
-    graded = graded or {}
+    notebooks_by_student = graded or {}
     numbers = summary_numbers(rows, points)
     graded, maximum = numbers["graded"], numbers["maximum"]
     sections = [f"<p>{len(rows)} students; {len(graded)} hand-ins graded, out of {format_number(maximum)} points."]
@@ -162,6 +246,10 @@ def page(rows: list[StudentScores], points: dict[str, float], names: dict[str, s
                   [[check, format_number(points[check]), f"{100 * rate:.0f}%"]
                    for check, rate in numbers["pass_rates"].items()]),
         ]
+        graded_ids = {row.student for row in graded}
+        sections += wrong_results_section(
+            [check for check in points if check in answer_key.COMPUTATIONS],
+            {student: nb for student, nb in notebooks_by_student.items() if student in graded_ids})
     else:
         sections[0] += "</p>"
     sections += ["<h2>Statuses</h2>",

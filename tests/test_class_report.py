@@ -5,9 +5,11 @@ import csv
 import re
 from html.parser import HTMLParser
 
+import nbformat
 import pytest
 
 from coursetools import class_report, course, intake, notebooks, roster
+from coursetools.engine import computed_values
 from coursetools.report import StudentScores
 
 POINTS = notebooks.test_points(notebooks.read(course.release_notebook(course.REPOSITORY_ROOT)))
@@ -121,3 +123,109 @@ def test_does_a_class_with_nothing_graded_still_get_a_page(tmp_path):
     page, _ = class_report.write(tmp_path, [StudentScores("absent", intake.MISSING, (), {})], POINTS, None)
     text = page.read_text(encoding="utf-8")
     assert "1 students; 0 hand-ins graded" in text and "<img" not in text
+
+
+# The common wrong results, from autograded notebooks made here: what grading records in their metadata
+E1_WRONG_ELSEWHERE = 1.23456789
+
+
+def recorded(computed) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata[computed_values.METADATA_SECTION] = {computed_values.COMPUTED: computed}
+    return nb
+
+
+def class_with_wrong_results() -> tuple[list[StudentScores], dict]:
+    computed = {
+        "nobias": {"e1_output": 0.30000000000000004, "e2_outputs": [4.8, 0.21, 3.885], "e3_outputs": 2.8},
+        "nobias_too": {"e1_output": 0.3000001, "e2_outputs": [4.8, 0.21000001, 3.885], "e3_outputs": 2.8},
+        "elsewhere": {"e1_output": E1_WRONG_ELSEWHERE, "e2_outputs": [4.8, 1.21, 2.385], "e3_outputs": 7.0},
+        "right": {"e1_output": 2.3, "e3_outputs": 4.8, "e4_output": [4.8, 1.21, 2.385]},
+        "hostile": {"e1_output": "<script>alert(1)</script>", "e2_outputs": [float("nan"), 1.0, 2.0],
+                    "e3_outputs": 10**400, "e4_output": [1.0] * 10**6},
+        **{f"e3_{value}": {"e3_outputs": float(value)} for value in (8, 9, 10, 11)},
+    }
+    rows = [StudentScores(student, intake.GRADED, (), FULL) for student in computed]
+    rows.append(StudentScores("absent", intake.MISSING, (), {}))
+    # a notebook for a student who was not graded is never counted
+    return rows, {**{student: recorded(values) for student, values in computed.items()},
+                  "absent": recorded({"e1_output": 0.3})}
+
+
+def wrong_results(page: str) -> dict[str, str]:
+    """The common wrong results section, per exercise title."""
+    section = page.split("<h2>Common wrong results</h2>")[1].split("<h2>")[0]
+    return dict(re.findall(r"<h3>(Exercise \d): .*?</h3>(.*?)(?=<h3>|$)", section, re.DOTALL))
+
+
+def table_rows(part: str) -> list[tuple[str, ...]]:
+    return re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", part)
+
+
+@pytest.fixture(scope="module")
+def wrong_results_page():
+    rows, graded = class_with_wrong_results()
+    return class_report.page(rows, POINTS, {}, graded)
+
+
+def test_is_each_common_wrong_result_counted_with_its_likely_cause(wrong_results_page):
+    exercises = wrong_results(wrong_results_page)
+    assert list(exercises) == ["Exercise 1", "Exercise 2", "Exercise 3", "Exercise 4"]
+    assert table_rows(exercises["Exercise 1"]) == [("0.3", "2", "bias left out"), ("1.23457", "1", "unknown")]
+    assert "Expected 2.3; wrong in 3 of 4 hand-ins with a value." in exercises["Exercise 1"]
+    assert table_rows(exercises["Exercise 2"]) == [
+        ("[4.8, 0.21, 3.885]", "2", "first neuron&#x27;s bias used for every neuron")]
+    assert "Expected [4.8, 1.21, 2.385]" in exercises["Exercise 2"]
+
+
+def test_are_only_the_five_most_common_wrong_results_shown(wrong_results_page):
+    shown = [(value, count) for value, count, _ in table_rows(wrong_results(wrong_results_page)["Exercise 3"])]
+    assert shown == [("2.8", "2"), ("7", "1"), ("8", "1"), ("9", "1"), ("10", "1")]
+
+
+def test_are_hand_ins_without_a_value_counted_apart(wrong_results_page):
+    exercises = wrong_results(wrong_results_page)
+    # hostile (a string) and the four with Exercise 3 only
+    assert "5 hand-ins had no value for <code>output</code>" in exercises["Exercise 1"]
+    assert "1 hand-in had no value for <code>outputs</code>" in exercises["Exercise 3"]  # hostile's 10**400
+    assert "wrong in 0 of 1 hand-in with a value" in exercises["Exercise 4"] and not table_rows(exercises["Exercise 4"])
+
+
+def test_are_hostile_values_dropped_and_the_page_kept_inert(wrong_results_page):
+    elements = parsed(wrong_results_page)
+    assert "script" not in elements.tags and "<script>" not in wrong_results_page
+    section = wrong_results_page.split("<h2>Common wrong results</h2>")[1].split("<h2>")[0]
+    assert "nan" not in section.lower() and "inf" not in section.lower() and len(section) < 5000
+
+
+def test_is_the_same_class_shown_the_same_whatever_the_order(wrong_results_page):
+    rows, graded = class_with_wrong_results()
+    assert class_report.page(rows, POINTS, {}, graded) == wrong_results_page
+    reordered = class_report.page(rows[::-1], POINTS, {}, dict(reversed(list(graded.items()))))
+    assert wrong_results(reordered) == wrong_results(wrong_results_page)
+
+
+def test_are_the_wrong_results_read_from_the_autograded_notebooks_on_disk(tmp_path):
+    rows, graded = class_with_wrong_results()
+    for student, nb in graded.items():
+        notebooks.write(nb, course.autograded_notebook(tmp_path, student))
+    # metadata nested deeper than any JSON reader follows: that notebook is left out, the page still written
+    nested = nbformat.writes(recorded({"e1_output": 0.3})).replace("0.3", "[" * 5_000 + "]" * 5_000)
+    course.autograded_notebook(tmp_path, "nested").parent.mkdir(parents=True)
+    course.autograded_notebook(tmp_path, "nested").write_text(nested, encoding="utf-8")
+    page, _ = class_report.write(tmp_path, [*rows, StudentScores("nested", intake.GRADED, (), FULL)], POINTS, None)
+    exercises = wrong_results(page.read_text(encoding="utf-8"))
+    assert table_rows(exercises["Exercise 1"]) == [("0.3", "2", "bias left out"), ("1.23457", "1", "unknown")]
+    assert "5 hand-ins had no value for <code>output</code>" in exercises["Exercise 1"]
+
+
+def test_does_a_class_without_readable_notebooks_say_so(written):
+    assert "No graded hand-in's autograded notebook could be read." in written["page"]
+
+
+@pytest.mark.parametrize("value, shown", [
+    (0.30000000000000004, "0.3"), (2.0, "2"), (-0.0, "0"), (1234567.8, "1.23457e+06"), (1e-7, "1e-07"),
+    ([4.8, 1.2099999999999997, 2.385], "[4.8, 1.21, 2.385]"), ([[1.0, 2.5]], "[[1, 2.5]]"), ([], "[]"),
+])
+def test_is_a_value_shown_compactly(value, shown):
+    assert class_report.shown_value(value) == shown

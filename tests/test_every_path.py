@@ -22,7 +22,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from coursetools import course, notebooks
-from coursetools.engine import recheck
+from coursetools.engine import answer_key, computed_values, recheck
 
 from browser import free_port
 from conftest import copy_course, feedback_lines, marked_lines, run_grade
@@ -134,6 +134,15 @@ def test_is_the_same_reason_recorded(every_path, route, student):
         nb = notebooks.read(course.autograded_notebook(root, student))
         return recheck.instructor_notes(nb)
     assert reasons(every_path[route]) == reasons(every_path["make"])
+
+
+@pytest.mark.parametrize("route, student", ROUTES)
+def test_are_the_same_computed_results_recorded(every_path, route, student):
+    def computed(root):
+        return computed_values.recorded(notebooks.read(course.autograded_notebook(root, student)))
+    assert computed(every_path[route]) == computed(every_path["make"])
+    if student == "correct":
+        assert list(computed(every_path[route])) == list(answer_key.COMPUTATIONS)
 
 
 @pytest.mark.parametrize("route, student", [("cli", "blank"), *ROUTES])

@@ -11,7 +11,8 @@ generate_feedback` and the formgrader's buttons.
   the sandbox past the kernel for the rerun, and `warm_kernel` starts the
   kernel while nbgrader does its bookkeeping;
 - `execute` runs the hand-in, keeps earned points when a kernel dies or
-  hangs, and reads every checked value back;
+  hangs, and reads every checked value back, and each computed result after
+  its answer cell, which `computed_values` records for the report;
 - `answer_key`, `secret_inputs`, `recheck` and `recheck_runner` confirm each
   passing check outside the kernel and on secret inputs, and fail and flag
   the checks they cannot confirm;

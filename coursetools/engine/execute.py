@@ -13,7 +13,10 @@
   expression (`user_expressions`, evaluated by the kernel right after the
   check ran without error) that binds no name and gives the checked value as
   JSON; `recheck.Recheck` compares it outside the kernel. It costs no
-  execution of its own.
+  execution of its own. The answer cell of each computed result carries the
+  same expression for that result, so its value is known even when its
+  check fails; those values are kept apart (`computed_values`) and only
+  reported, never graded.
 - **The kernel's sandbox outlives it**, for the recheck's rerun (see
   `kept_sandbox`), which then starts at no cost.
 - **Output is capped as it arrives.** A cell keeps at most
@@ -32,13 +35,13 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from coursetools import notebooks
-from coursetools.engine import answer_key, timing, warm_kernel
+from coursetools.engine import answer_key, computed_values, timing, warm_kernel
 
 # ename of the error output nbgrader's Execute writes when a cell times out
 TIMEOUT = "CellTimeoutError"
 KERNEL_DIED = "DeadKernelError"
 NOT_RUN = "CellNotRun"
-READ_BACK = "course_read_back"  # the key of the read-back among a check's user_expressions
+READ_BACK = "course_read_back"  # the key of the read-back among a cell's user_expressions
 KEPT_SANDBOX = "kept_sandbox"  # the kernel's sandbox, for the recheck (coursetools.engine.kept_sandbox)
 
 
@@ -58,8 +61,9 @@ class GradingExecute(Execute):
         self.output_left, self.output_cut = self.max_output_bytes, False
         self.notebook_output_left = self.max_notebook_output_bytes
         self.read_back, self.last_reply = {}, None
-        self.kernel_values = {}
+        self.kernel_values, self.computed_values = {}, {}
         resources.setdefault("course", {})["kernel_values"] = self.kernel_values
+        resources["course"][computed_values.RESOURCE] = self.computed_values
         self.deadline = time.monotonic() + self.total_timeout
         self.started, self.kernel_ready = time.perf_counter(), None
         try:
@@ -83,7 +87,7 @@ class GradingExecute(Execute):
         if self.stopped_because:
             cell.outputs = [error_output(NOT_RUN, f"not run: {self.stopped_because}")]
             return cell, self.resources
-        check = answer_key.CHECKS.get(notebooks.grade_id(cell)) if notebooks.is_test_cell(cell) else None
+        check, read_into = self.read_back_for(cell)
         self.read_back = {READ_BACK: answer_key.read_back_expression(check)} if check else {}
         self.last_reply = None
         try:
@@ -93,8 +97,18 @@ class GradingExecute(Execute):
         merge_consecutive_streams(cell)
         if check and not self.stopped_because and not any(o.output_type == "error" for o in cell.outputs):
             expressions = ((self.last_reply or {}).get("content") or {}).get("user_expressions") or {}
-            self.kernel_values[check.grade_id] = answer_key.parse_read_back(expressions.get(READ_BACK))
+            read_into[check.grade_id] = answer_key.parse_read_back(expressions.get(READ_BACK))
         return cell, self.resources
+
+    def read_back_for(self, cell):
+        """The check whose value this cell's execute request reads back, and where it goes: a check
+        cell's value is graded (`kernel_values`), a computed result's answer cell's only reported."""
+        if notebooks.is_test_cell(cell):
+            return answer_key.CHECKS.get(notebooks.grade_id(cell)), self.kernel_values
+        computation = computed_values.ANSWER_CELLS.get(notebooks.grade_id(cell))
+        if computation and notebooks.is_answer_cell(cell):
+            return answer_key.CHECKS[computation], self.computed_values
+        return None, None
 
     def create_kernel_manager(self):
         """The kernel started ahead for this notebook's folder, if it is the one this would start."""
@@ -103,7 +117,7 @@ class GradingExecute(Execute):
         return self.km or super().create_kernel_manager()
 
     async def async_start_new_kernel_client(self):
-        """The kernel client, sending the read-back of the check being run with its execute request.
+        """The kernel client, sending the read-back of the cell being run with its execute request.
 
         The kernel's sandbox is kept past the kernel's shutdown for the recheck's rerun, which ends it.
         """
