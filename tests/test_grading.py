@@ -130,7 +130,7 @@ def test_does_grading_leave_submitted_untouched(graded_course):
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_are_the_demo_hand_ins_built_from_the_current_release(release_nb, student):
     committed = notebooks.read(course.submitted_notebook(ROOT, student))
-    rebuilt = demo_students.hand_in(release_nb, demo_students.STUDENTS[student])
+    rebuilt = demo_students.hand_in(release_nb, demo_students.STUDENTS[student], demo_students.REFLECTIONS.get(student))
     assert notebooks.structure(committed) == notebooks.structure(rebuilt), \
         "submitted/ is stale: run `make students`"
     assert any(c.get("outputs") for c in committed.cells if c.cell_type == "code"), "hand-ins are saved after a run"
