@@ -9,9 +9,9 @@ Answers are read from a graded notebook as data, compared with the
 release's cell: whatever the release already says (the introduction, the
 questions, the empty answer lines) is no answer, so an untouched cell
 answers nothing. A student may type on the question's line, replace the
-answer line, remove the bold, split the cell or delete it; what cannot be
-placed under either question is kept as written "elsewhere" rather than
-lost.
+answer line, remove the bold, shorten a question, split the cell or delete
+it; what cannot be placed under either question is kept as written
+"elsewhere" rather than lost.
 
 `minutes` reads the answer about time taken ("40 minutes", "1.5 h",
 "about an hour", "1h30", "45") as a number of minutes.
@@ -19,13 +19,13 @@ lost.
 
 import re
 import statistics
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from coursetools import course, notebooks
 
 CELL_ID = "reflection"
+# The questions as the notebook asks them
 TIME_QUESTION = "How long did this notebook take you?"
 UNCLEAR_QUESTION = "What was unclear, if anything?"
 ANSWER_LABEL = "Your answer:"
@@ -53,15 +53,16 @@ class Answers:
         return bool(self.time_taken or self.unclear or self.elsewhere)
 
 
-def question_pattern(question: str) -> re.Pattern:
-    """A line that starts with the question, whatever markdown, case or list number surrounds it;
-    what follows the question on that line is an answer."""
-    words = re.findall(r"[a-z]+", question.lower())
-    return re.compile(rf"^{LEADING_MARKUP}" + r"[\s*_,]+".join(words) + r"[\s*_]*\?*[\s*_:]*",
-                      re.IGNORECASE)
+def question_pattern(opening: str) -> re.Pattern:
+    """A line that starts with a question's opening words, whatever markdown, case or list number
+    surrounds them, then perhaps the rest of the question up to its "?" or ":"; what follows on
+    that line is an answer. The opening alone is enough, so a shortened question still counts."""
+    words = r"[\s*_,]+".join(opening.lower().split())
+    return re.compile(rf"^{LEADING_MARKUP}{words}\b(?:[^?:\n]{{0,40}}[?:])?[\s*_?:]*", re.IGNORECASE)
 
 
-QUESTIONS = {"time_taken": question_pattern(TIME_QUESTION), "unclear": question_pattern(UNCLEAR_QUESTION)}
+# Each question's opening words: the rest of the question may be shortened or reworded
+QUESTIONS = {"time_taken": question_pattern("how long did"), "unclear": question_pattern("what was unclear")}
 LABEL = re.compile(rf"^{MARKUP}your[\s*_]+answer[\s*_]*:?[\s*_]*", re.IGNORECASE)
 
 
@@ -214,7 +215,7 @@ def bare_number(text: str) -> float | None:
 
 def minutes(answer: str) -> int | None:
     """The time an answer names, in minutes; None when it does not read as a time."""
-    text = " ".join(answer.split()).casefold()
+    text = one_line(answer, MAX_TIME_TEXT + 1).casefold()
     if not text or len(text) > MAX_TIME_TEXT:
         return None
     text = numbers_in_digits(text)
