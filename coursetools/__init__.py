@@ -6,8 +6,9 @@
   filter.
 - What `make grade` adds around nbgrader: `intake` finds, repairs and stages
   each hand-in, `pipeline` drives nbgrader one student at a time, `report`
-  turns the gradebook into a table and `scores.csv`, and `grade` is the
-  command.
+  turns the gradebook into a table and `scores.csv`, `class_report` writes
+  the instructor's page (with `reflection`, which reads the answers to the
+  notebook's optional closing questions), and `grade` is the command.
 - The lesson: `lesson` holds its numbers, `figures` draws the pictures,
   `demo_students` writes the sample hand-ins.
 - Shared: `course` names the paths, `notebooks` reads, normalises and

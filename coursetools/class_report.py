@@ -9,8 +9,8 @@ content security policy forbids it), so it opens offline and can be mailed
 or archived as it is. Every text from a hand-in (ids, notes) is escaped.
 It shows the distribution of totals, each check's pass rate, each
 exercise's mean, the common wrong results, how many hand-ins ended in each
-status, and the hand-ins that need the instructor: not graded, flagged for
-review, timed out or stopped by a dead kernel.
+status, the hand-ins that need the instructor (not graded, flagged for
+review, timed out or stopped by a dead kernel), and what students said.
 
 The common wrong results come from the graded hand-ins' autograded
 notebooks, read as data: for each computed result, the value each student's
@@ -20,6 +20,12 @@ common first, each with its likely cause where a known mistake gives it
 (`coursetools.wrong_results`). Hand-ins with no value for a result (the cell
 raised, the name was missing, or it held no plain numbers) are counted on a
 line of their own.
+
+"What students said" holds the answers to the notebook's optional closing
+questions (`coursetools.reflection`), read from the same notebooks and
+shown without ids or names: how many answered, the median time taken and
+how many took how long, and what was unclear, each different answer once
+with how many gave it.
 
 `lms_grades.csv` has one row per student: per roster student when there is
 a roster (`roster.csv`), else per folder in submitted/. Its columns:
@@ -45,7 +51,7 @@ import nbformat
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-from coursetools import course, intake, roster, wrong_results  # noqa: E402
+from coursetools import course, intake, reflection, roster, wrong_results  # noqa: E402
 from coursetools.engine import answer_key, computed_values, handin  # noqa: E402
 from coursetools.engine.export import spreadsheet_safe  # noqa: E402
 from coursetools.report import StudentScores, exercise_maxima, format_number  # noqa: E402
@@ -222,10 +228,46 @@ def wrong_results_section(checks: list[str], notebooks_by_student: dict[str, obj
     return section
 
 
+def answers_table(tallied) -> str:
+    return table(["answer", "hand-ins"], [[text, str(count)] for text, count in tallied])
+
+
+def reflection_section(summary: reflection.Summary | None) -> list[str]:
+    """What students said, from the class's answers together: nothing in it says who wrote what."""
+    section = ["<h2>What students said</h2>"]
+    if summary is None:
+        return section + ["<p>The release has no closing questions, so there are no answers to show.</p>"]
+    section.append(f"<p>The optional questions at the end of the notebook: {summary.answered} of "
+                   f"{summary.hand_ins} graded hand-ins answered. Answers are shown together, without names, "
+                   "the most given first.</p>")
+    section.append("<h3>How long the notebook took</h3>")
+    if summary.times:
+        median = html.escape(reflection.duration(summary.median))
+        section.append(f"<p>{len(summary.times)} answers read as a time, median {median}; "
+                       f"{summary.unreadable_times} could not be read as a time.</p>")
+        section.append(table(["time taken", "hand-ins"], [[band, str(count)] for band, count in summary.bands()]))
+    else:
+        section.append(f"<p>No answer read as a time; {summary.unreadable_times} could not be read as a time.</p>")
+    section.append("<h3>What was unclear</h3>")
+    section.append(answers_table(summary.unclear) if summary.unclear else "<p>No answers.</p>")
+    if summary.elsewhere:
+        section += ["<h3>Written elsewhere in the questions' cell</h3>",
+                    "<p>Text under neither question, where a student edited or removed the questions.</p>",
+                    answers_table(summary.elsewhere)]
+    return section
+
+
+def class_reflection(handed_in: dict[str, object], hand_ins: int, release: str | None) -> reflection.Summary | None:
+    if release is None:
+        return None
+    return reflection.summarise([reflection.answers_of(nb, release) for nb in handed_in.values()], hand_ins)
+
+
 def page(rows: list[StudentScores], points: dict[str, float], names: dict[str, str],
-         graded: dict[str, object] | None = None) -> str:
+         graded: dict[str, object] | None = None, release_reflection: str | None = None) -> str:
     """The report page; `graded` holds the autograded notebooks (`graded_notebooks`) the sections
-    on what students wrote are read from."""
+    on what students wrote are read from, `release_reflection` the closing questions as handed out
+    (`reflection.release_text`), which their answers are told apart from."""
     notebooks_by_student = graded or {}
     numbers = summary_numbers(rows, points)
     graded, maximum = numbers["graded"], numbers["maximum"]
@@ -262,6 +304,7 @@ def page(rows: list[StudentScores], points: dict[str, float], names: dict[str, s
              ", ".join(row.review), "; ".join(row.notes)] for row in attention]))
     else:
         sections.append("<p>None: every hand-in was graded, and nothing was flagged.</p>")
+    sections += reflection_section(class_reflection(notebooks_by_student, len(graded), release_reflection))
     body = "\n".join(sections)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -310,5 +353,6 @@ def write(root: Path, rows: list[StudentScores], points: dict[str, float], class
     folder = root / REPORT_FOLDER
     folder.mkdir(exist_ok=True)
     report_page = folder / REPORT_PAGE
-    report_page.write_text(page(rows, points, names, graded_notebooks(root, rows)), encoding="utf-8", errors="backslashreplace")
+    report_page.write_text(page(rows, points, names, graded_notebooks(root, rows), reflection.release_text(root)),
+                           encoding="utf-8", errors="backslashreplace")
     return report_page, write_lms_csv(rows, points, class_list, root / LMS_CSV)

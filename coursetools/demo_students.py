@@ -1,9 +1,10 @@
 """Write the demo students' hand-ins into submitted/.
 
 Each hand-in starts from the release notebook, exactly as a student gets it,
-and replaces the stub of some answer cells with that student's code. The
-notebook is then run once, as the student would before handing in, so it
-carries outputs. Rerun this after every change to the release.
+and replaces the stub of some answer cells with that student's code; most
+students also answer the optional closing questions. The notebook is then
+run once, as the student would before handing in, so it carries outputs.
+Rerun this after every change to the release.
 
 Usage: python -m coursetools.demo_students [--root DIR]
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import nbclient
 
-from coursetools import course, notebooks
+from coursetools import course, notebooks, reflection
 
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
@@ -98,10 +99,24 @@ STUDENTS = {
     },
 }
 
+# Student id -> their answers to the closing questions (time taken, what was unclear), in the
+# forms students write them; the others leave the questions as they are
+REFLECTIONS = {
+    "correct": ("about 40 minutes", ""),
+    "no_bias": ("an hour", "What the bias is for"),
+    "swapped_dot": ("a while", ""),
+    "plain_python_only": ("2 hours", "What np.dot does"),
+    "typed_in_result": ("45", "what the bias is for."),
+    "honest_variants": ("1h30", "Why np.dot wants the weights first"),
+}
 
-def hand_in(release: notebooks.nbformat.NotebookNode, answers: dict[str, str]):
-    """The release notebook with the given answer cells filled in, not yet run."""
+
+def hand_in(release: notebooks.nbformat.NotebookNode, answers: dict[str, str], reflection_answers=None):
+    """The release notebook with the given answer cells filled in, and the closing questions answered
+    when `reflection_answers` (time taken, what was unclear) is given; not yet run."""
     nb = notebooks.nbformat.from_dict(release)
+    if reflection_answers:
+        answer_closing_questions(nb, *reflection_answers)
     filled = set()
     for cell in nb.cells:
         cell_id = notebooks.nbgrader_meta(cell).get("grade_id")
@@ -115,6 +130,13 @@ def hand_in(release: notebooks.nbformat.NotebookNode, answers: dict[str, str]):
     if unknown:
         raise ValueError(f"no answer cells named {sorted(unknown)} in the release; update STUDENTS in {__file__}")
     return nb
+
+
+def answer_closing_questions(nb, time_taken: str, unclear: str) -> None:
+    cell = next((c for c in nb.cells if c.get("id") == reflection.CELL_ID), None)
+    if cell is None:
+        raise ValueError(f"no cell with id {reflection.CELL_ID!r} in the release; regenerate it with `make release`")
+    cell.source = reflection.answered(cell.source, time_taken, unclear)
 
 
 def run_as_student(nb, workdir: Path, config):
@@ -132,7 +154,8 @@ def write_all(root: Path) -> list[Path]:
     for student, answers in STUDENTS.items():
         path = course.submitted_notebook(root, student)
         path.parent.mkdir(parents=True, exist_ok=True)
-        notebooks.write(run_as_student(hand_in(release, answers), path.parent, config), path)
+        nb = hand_in(release, answers, REFLECTIONS.get(student))
+        notebooks.write(run_as_student(nb, path.parent, config), path)
         written.append(path)
     return written
 

@@ -5,7 +5,7 @@ which checks must score 0 and which status the hand-in must end with.
 Every other check must score its full points.
 """
 
-from coursetools import course, notebooks
+from coursetools import course, notebooks, reflection
 from coursetools.engine import answer_key
 
 from corpus_honest import HONEST
@@ -245,6 +245,26 @@ TAMPERING = {
                                       set_source("e3_fresh_start", "pass")),
 }
 
+def reflection_cell_source(source):
+    """The student's own text in the closing questions' cell; None deletes the cell."""
+    def change(nb):
+        if source is None:
+            nb.cells = [c for c in nb.cells if c.get("id") != reflection.CELL_ID]
+        else:
+            next(c for c in nb.cells if c.get("id") == reflection.CELL_ID).source = source
+    return change
+
+
+# The questions rewritten, with markup, control characters and a direction override in the answers
+MANGLED_REFLECTION = ('1. how long did it take: <script>alert(1)</script> 1h30\x1b[31m\n'
+                      '2. What was unclear? </td><img src=x onerror=alert(1)> \u202enp.dot')
+
+# The closing questions are the student's: edited or deleted, they cost nothing and are noted nowhere
+REFLECTION_EDITS = {
+    "reflection_deleted": Submission(CORRECT, change=reflection_cell_source(None)),
+    "reflection_mangled": Submission(CORRECT, change=reflection_cell_source(MANGLED_REFLECTION)),
+}
+
 FAILURES = {
     "kernel_exits_in_e3": Submission(with_answer("e3_numpy_answer", "import os\nos._exit(1)", PLAIN_PYTHON),
                                      NUMPY_CHECKS, "kernel died"),
@@ -260,7 +280,7 @@ FAILURES = {
 }
 
 HONEST = {**HONEST, **MORE_HONEST}
-CORPUS = {**CHEATS, **HONEST, **LIMITS, **TAMPERING, **FAILURES}
+CORPUS = {**CHEATS, **HONEST, **LIMITS, **TAMPERING, **REFLECTION_EDITS, **FAILURES}
 
 
 # Short enough to keep the suite fast, long enough for any honest cell of the corpus

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-from coursetools import class_report, course, intake, notebooks, roster
+from coursetools import class_report, course, intake, notebooks, reflection, roster
 from coursetools.engine import computed_values
 from coursetools.report import StudentScores
 
@@ -229,3 +229,92 @@ def test_does_a_class_without_readable_notebooks_say_so(written):
 ])
 def test_is_a_value_shown_compactly(value, shown):
     assert class_report.shown_value(value) == shown
+
+
+# --- What students said: the closing questions' answers, from crafted graded notebooks -------------
+
+RELEASE_NB = notebooks.read(course.release_notebook(course.REPOSITORY_ROOT))
+RELEASE_REFLECTION = reflection.release_text(course.REPOSITORY_ROOT)
+HOSTILE_ANSWER = '<script>alert("x")</script>\x1b[31m the </td> tag\u202e'
+# Student id -> the reflection cell's text in their graded notebook (None: the cell was deleted)
+REFLECTIONS = {
+    "s1001ada": reflection.answered(RELEASE_REFLECTION, "about 40 minutes", "Why np.dot wants the weights first"),
+    "s1002bo": reflection.answered(RELEASE_REFLECTION, "1h30", "why np.dot wants the weights first."),
+    "s1003cy": reflection.answered(RELEASE_REFLECTION, "a while", HOSTILE_ANSWER),
+    "s1004di": RELEASE_REFLECTION,  # left as handed out
+    "s1005ed": None,
+    HOSTILE_ID: reflection.answered(RELEASE_REFLECTION, "2 h", "lists\nof lists"),
+}
+REFLECTING_CLASS = [roster.Student(student, f"Firstname{n}", f"Lastname{n}") for n, student in enumerate(REFLECTIONS)]
+
+
+def graded_with_reflection(root, students):
+    """A course folder holding the release and each student's graded notebook, with their reflection cell."""
+    notebooks.write(RELEASE_NB, course.release_notebook(root))
+    for student in students:
+        nb = notebooks.nbformat.from_dict(RELEASE_NB)
+        source = REFLECTIONS[student]
+        nb.cells = [c for c in nb.cells if c.get("id") != reflection.CELL_ID or source is not None]
+        for cell in nb.cells:
+            if cell.get("id") == reflection.CELL_ID:
+                cell.source = source
+        notebooks.write(nb, course.autograded_notebook(root, student))
+    return [StudentScores(student, intake.GRADED, (), FULL) for student in students]
+
+
+def said(page: str) -> str:
+    return page.split("<h2>What students said</h2>")[1].split("</body>")[0]
+
+
+@pytest.fixture(scope="module")
+def reflected(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reflected")
+    rows = graded_with_reflection(root, list(REFLECTIONS)) + [StudentScores("absent", intake.MISSING, (), {})]
+    page, _ = class_report.write(root, rows, POINTS, REFLECTING_CLASS)
+    return {"root": root, "rows": rows, "page": page.read_text(encoding="utf-8")}
+
+
+def test_does_the_section_count_the_graded_hand_ins_that_answered(reflected):
+    section = said(reflected["page"])
+    assert "4 of 6 graded hand-ins answered" in section
+    assert "3 answers read as a time, median 1 h 30 min; 1 could not be read as a time." in section
+    bands = dict(re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td></tr>", section.split("What was unclear")[0]))
+    assert bands == {"under 30 min": "0", "30 min to under 1 h": "1", "1 h to under 2 h": "1", "2 h or more": "1"}
+
+
+def test_are_the_unclear_answers_tallied_one_line_each_most_given_first(reflected):
+    cells = [text for text in parsed(said(reflected["page"]).split("What was unclear")[1]).cells if text.strip()]
+    answers = list(zip(cells[::2], cells[1::2]))
+    assert answers == [("Why np.dot wants the weights first", "2"),
+                       ('<script>alert("x")</script> [31m the </td> tag', "1"), ("lists of lists", "1")]
+
+
+def test_does_the_section_name_nobody(reflected):
+    section = said(reflected["page"])
+    for student in [*REFLECTIONS, "absent"]:
+        assert student not in section and student.replace("<", "&lt;").replace(">", "&gt;") not in section
+    for person in REFLECTING_CLASS:
+        assert person.first_name not in section and person.last_name not in section
+
+
+def test_is_every_answer_escaped_and_the_page_still_inert(reflected):
+    page = reflected["page"]
+    assert "<script>" not in page and "</td> tag" not in page and "\x1b" not in page and "\u202e" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in said(page)
+    elements = parsed(page)
+    assert "script" not in elements.tags and not [a for a in elements.attributes if a[1].startswith("on")]
+
+
+def test_is_the_section_the_same_whatever_the_order_of_the_class(reflected, tmp_path):
+    again = tmp_path / "again"
+    again.mkdir()
+    rows = graded_with_reflection(again, list(REFLECTIONS)[::-1])
+    page, _ = class_report.write(again, rows, POINTS, REFLECTING_CLASS[::-1])
+    assert said(page.read_text(encoding="utf-8")) == said(reflected["page"])
+    page, _ = class_report.write(reflected["root"], reflected["rows"], POINTS, REFLECTING_CLASS)
+    assert page.read_text(encoding="utf-8") == reflected["page"]
+
+
+def test_does_a_release_without_the_questions_say_so(tmp_path):
+    page, _ = class_report.write(tmp_path, rows(), POINTS, CLASS)
+    assert "The release has no closing questions" in said(page.read_text(encoding="utf-8"))

@@ -9,11 +9,11 @@ tampering and failures in corpus.py.
 import pytest
 from nbgrader.api import Gradebook
 
-from coursetools import course, notebooks
+from coursetools import course, notebooks, reflection
 from coursetools.engine import recheck
 
 from conftest import feedback_lines, grade_in_parts, marked_lines
-from corpus import CHEATS, CORPUS, HONEST, build
+from corpus import CHEATS, CORPUS, HONEST, MANGLED_REFLECTION, REFLECTION_EDITS, build
 
 # Short enough to keep the suite fast, long enough for any honest cell here
 CELL_TIMEOUT = 4
@@ -112,3 +112,18 @@ def test_does_no_feedback_in_the_corpus_leak_a_hidden_test(corpus_run, source_nb
     for name in CORPUS:
         leaked = hidden & feedback_lines(course.feedback_file(corpus_run["roots"][name], name))
         assert not leaked, f"{name}: {leaked}"
+
+
+@pytest.mark.parametrize("name", sorted(REFLECTION_EDITS))
+def test_is_an_edited_or_deleted_reflection_graded_in_full_without_a_note(corpus_run, name):
+    row = corpus_run["rows"][name]
+    assert (row["status"], float(row["total"]), row["notes"]) == ("graded", 25.0, "")
+
+
+def test_does_the_autograded_notebook_keep_a_mangled_reflection_as_typed(corpus_run):
+    root = corpus_run["roots"]["reflection_mangled"]
+    cells = notebooks.read(course.autograded_notebook(root, "reflection_mangled")).cells
+    assert [c.source for c in cells if c.get("id") == reflection.CELL_ID] == [MANGLED_REFLECTION]
+    answers = reflection.answers_of(notebooks.read(course.autograded_notebook(root, "reflection_mangled")),
+                                    reflection.release_text(root))
+    assert "1h30" in answers.time_taken and "np.dot" in answers.unclear

@@ -5,7 +5,7 @@ import csv
 import pytest
 from nbgrader.api import Gradebook
 
-from coursetools import course, demo_students, notebooks
+from coursetools import course, demo_students, notebooks, reflection
 
 from conftest import ROOT, background_result, copy_course, digest_tree, grade_twice, run_grade
 
@@ -130,7 +130,7 @@ def test_does_grading_leave_submitted_untouched(graded_course):
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_are_the_demo_hand_ins_built_from_the_current_release(release_nb, student):
     committed = notebooks.read(course.submitted_notebook(ROOT, student))
-    rebuilt = demo_students.hand_in(release_nb, demo_students.STUDENTS[student])
+    rebuilt = demo_students.hand_in(release_nb, demo_students.STUDENTS[student], demo_students.REFLECTIONS.get(student))
     assert notebooks.structure(committed) == notebooks.structure(rebuilt), \
         "submitted/ is stale: run `make students`"
     assert any(c.get("outputs") for c in committed.cells if c.cell_type == "code"), "hand-ins are saved after a run"
@@ -170,3 +170,22 @@ def test_does_an_ungradable_hand_in_fail_alone():
     assert "Not graded: blank" in result.stderr
     with Gradebook(course.gradebook_url(course_copy)) as gb:
         assert gb.find_submission_notebook(course.NOTEBOOK, course.ASSIGNMENT, "correct").score == 25
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_does_grading_keep_each_students_closing_answers(graded_course, student):
+    """The reflection cell has no nbgrader marks: the autograded notebook keeps what the student typed."""
+    release = reflection.release_text(ROOT)
+    autograded = notebooks.read(course.autograded_notebook(graded_course["root"], student))
+    time_taken, unclear = demo_students.REFLECTIONS.get(student, ("", ""))
+    assert reflection.answers_of(autograded, release) == reflection.Answers(time_taken, unclear)
+
+
+def test_does_the_report_show_what_the_class_said_without_names(graded_course):
+    page = (graded_course["root"] / "report" / "index.html").read_text(encoding="utf-8")
+    section = page.split("<h2>What students said</h2>")[1]
+    assert "6 of 7 graded hand-ins answered" in section
+    assert "5 answers read as a time, median 1 h; 1 could not be read as a time." in section
+    assert "<tr><td>What the bias is for</td><td>2</td></tr>" in section
+    assert "<tr><td>Why np.dot wants the weights first</td><td>1</td></tr>" in section
+    assert not [student for student in EXPECTED if student in section]
