@@ -4,6 +4,7 @@ autograded notebook's metadata as plain numbers only, and counted in the instruc
 import re
 
 import pytest
+from nbgrader.api import Gradebook
 from nbformat.v4 import new_notebook
 
 from coursetools import class_report, course, demo_students, notebooks
@@ -30,11 +31,17 @@ def planted_hand_in(release):
     return nb
 
 
+# Exercise 1's result left as an endless iterator: its check fails, and nothing may hang on it
+ENDLESS = {**demo_students.CORRECT, "e1_output_answer": "import itertools\noutput = itertools.count()"}
+
+
 def grade_a_few_mistakes(base):
-    """`no_bias` leaves the bias out of Exercises 1 and 3; `planted` also plants values in its metadata."""
+    """`no_bias` leaves the bias out of Exercises 1 and 3; `planted` also plants values in its metadata;
+    `endless` leaves an endless iterator where Exercise 1's result belongs."""
     root = copy_course(base / "course", keep_students=["correct", "no_bias"])
-    notebooks.write(planted_hand_in(notebooks.read(course.release_notebook(root))),
-                    course.submitted_notebook(root, "planted"))
+    release = notebooks.read(course.release_notebook(root))
+    notebooks.write(planted_hand_in(release), course.submitted_notebook(root, "planted"))
+    notebooks.write(demo_students.hand_in(release, ENDLESS), course.submitted_notebook(root, "endless"))
     return root, run_grade(root)
 
 
@@ -64,6 +71,15 @@ def test_does_grading_record_the_value_each_answer_cell_left(graded):
     no_bias = recorded_metadata(graded, "no_bias")
     assert same_results({check: no_bias[check] for check in ("e1_output", "e3_outputs")},
                         {"e1_output": 0.3, "e3_outputs": 2.8})
+
+
+def test_does_an_endless_iterator_cost_only_its_own_check(graded):
+    """Looking at the answer cell's result iterates nothing: the rest of the notebook runs and scores."""
+    with Gradebook(course.gradebook_url(graded)) as gradebook:
+        assert gradebook.find_submission(course.ASSIGNMENT, "endless").score == 23
+    assert "e1_output" not in recorded_metadata(graded, "endless")
+    assert same_results({check: recorded_metadata(graded, "endless")[check] for check in ("e3_outputs",)},
+                        {"e3_outputs": 4.8})
 
 
 def test_does_a_value_planted_in_the_hand_ins_metadata_not_survive_grading(graded):

@@ -87,8 +87,8 @@ class GradingExecute(Execute):
         if self.stopped_because:
             cell.outputs = [error_output(NOT_RUN, f"not run: {self.stopped_because}")]
             return cell, self.resources
-        check, read_into = self.read_back_for(cell)
-        self.read_back = {READ_BACK: answer_key.read_back_expression(check)} if check else {}
+        check, read_into, expression = self.read_back_for(cell)
+        self.read_back = {READ_BACK: expression} if check else {}
         self.last_reply = None
         try:
             cell = self.run_or_stop(cell, index)
@@ -101,14 +101,17 @@ class GradingExecute(Execute):
         return cell, self.resources
 
     def read_back_for(self, cell):
-        """The check whose value this cell's execute request reads back, and where it goes: a check
-        cell's value is graded (`kernel_values`), a computed result's answer cell's only reported."""
+        """The check whose value this cell's execute request reads back, where it goes, and how it is read:
+        a check cell's value is graded (`kernel_values`); a computed result's answer cell's is only
+        reported, and only looked at (`answer_key.look_expression`), since no check has vetted it yet."""
         if notebooks.is_test_cell(cell):
-            return answer_key.CHECKS.get(notebooks.grade_id(cell)), self.kernel_values
+            check = answer_key.CHECKS.get(notebooks.grade_id(cell))
+            return check, self.kernel_values, check and answer_key.read_back_expression(check)
         computation = computed_values.ANSWER_CELLS.get(notebooks.grade_id(cell))
         if computation and notebooks.is_answer_cell(cell):
-            return answer_key.CHECKS[computation], self.computed_values
-        return None, None
+            check = answer_key.CHECKS[computation]
+            return check, self.computed_values, answer_key.look_expression(check.name, computed_values.MAX_NUMBERS)
+        return None, None, None
 
     def create_kernel_manager(self):
         """The kernel started ahead for this notebook's folder, if it is the one this would start."""
