@@ -3,9 +3,11 @@
 One test walks it in order, as a student would, with a screenshot per step:
 open the notebook and see its figures; type every answer into its cell
 through the editor; *Run All Cells*; compare each printed result with the
-expected output above it; *Validate*; see a wrong value fail its check with
+expected output above it; answer the optional closing questions;
+*Validate*; see a wrong value fail its check with
 the check's own message; put it right, restart and run all, save; and grade
-the saved file with `make grade`'s command, which gives 25 of 25. The
+the saved file with `make grade`'s command, which gives 25 of 25 and shows
+the answers in the class report. The
 saved notebook then opens in Notebook 7 too, with its figures, outputs and
 *Validate* button.
 """
@@ -17,7 +19,7 @@ import time
 import pytest
 from nbgrader.api import Gradebook
 
-from coursetools import course, demo_students, notebooks
+from coursetools import class_report, course, demo_students, notebooks, reflection
 
 from browser import Screenshots, chromium, jupyter, page_in
 from conftest import copy_course, run_grade
@@ -27,6 +29,7 @@ NOTEBOOK_PATH = f"{course.ASSIGNMENT}/{course.NOTEBOOK}.ipynb"
 EXPECTED_BLOCK = re.compile(r"\*\*Expected output:\*\*\s*```\n(.*?)\n```", re.DOTALL)
 RUN_SECONDS = 120
 WRONG_BIAS = "bias = 3"  # the lesson's bias is 2
+TIME_TAKEN, UNCLEAR = "about 40 minutes", "why the bias is added after the sum"
 
 
 def expected_outputs(release) -> dict[int, str]:
@@ -146,6 +149,17 @@ def student_walk(tmp_path_factory, release_nb):
                 demo_students.STUB, demo_students.CORRECT[grade_id]))
         shots.take(page, "answers-typed")
 
+        # the optional closing questions: double-click the markdown cell, type, Shift+Enter renders it
+        questions = next(i for i, cell in enumerate(release_nb.cells) if cell.get("id") == reflection.CELL_ID)
+        notebook.cells.nth(questions).scroll_into_view_if_needed()
+        notebook.cells.nth(questions).locator(".jp-RenderedMarkdown").dblclick()
+        notebook.cells.nth(questions).locator(".cm-content").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(reflection.answered(release_nb.cells[questions].source, TIME_TAKEN, UNCLEAR))
+        page.keyboard.press("Shift+Enter")
+        notebook.cells.nth(questions).locator(".jp-RenderedMarkdown", has_text=UNCLEAR).wait_for(timeout=30_000)
+        shots.take(page, "questions-answered")
+
         notebook.menu("Run", "Run All Cells")
         notebook.wait_for_every_code_cell(code_cells)
         notebook.wait_until_idle()
@@ -188,6 +202,7 @@ def student_walk(tmp_path_factory, release_nb):
     handed_in.parent.mkdir(parents=True)
     shutil.copy(workspace / NOTEBOOK_PATH, handed_in)
     seen["grading"] = run_grade(root)
+    seen["report"] = (root / class_report.REPORT_FOLDER / class_report.REPORT_PAGE).read_text(encoding="utf-8")
     with Gradebook(course.gradebook_url(root)) as gradebook:
         seen["score"] = gradebook.find_submission(course.ASSIGNMENT, STUDENT).score
     return seen
@@ -223,6 +238,13 @@ def test_does_the_saved_notebook_grade_full_marks(student_walk):
     assert student_walk["errors_before_hand_in"] == 0
     assert student_walk["grading"].returncode == 0, student_walk["grading"].stdout[-2000:]
     assert student_walk["score"] == 25
+
+
+def test_does_the_report_show_the_answers_typed_into_the_closing_questions(student_walk):
+    said = student_walk["report"].split("<h2>What students said</h2>")[1]
+    assert "1 of 1 graded hand-ins answered" in said
+    assert "median 40 min" in said and f"<td>{UNCLEAR}</td>" in said
+    assert STUDENT not in said
 
 
 def test_did_the_pages_ask_for_nothing_outside_the_server(student_walk):
