@@ -112,3 +112,6 @@ atexit.register(shutil.rmtree, KERNEL_SOCKETS, True)
 c.KernelManager.transport = "ipc"
 c.KernelManager.ip = os.path.join(KERNEL_SOCKETS, "kernel")
 c.NotebookClient.kernel_manager_class = SandboxKernelManager
+# `nbgrader collect` and the formgrader's Collect button copy plain files only, from their owner only:
+# students write the exchange's inbound folder, and collect usually runs as the instructor or root
+c.ExchangeFactory.collect = "coursetools.exchange.PlainFileCollect"

@@ -21,18 +21,41 @@ same file configures (`make` writes it, pointing at the default folder),
 lists a single "course" whose name says that there is no exchange and how
 notebooks are handed out instead, so a student reads one plain sentence.
 
+The exchange's inbound folder is written by students, and `nbgrader
+collect` usually runs as the instructor or root. nbgrader's own collect
+copies with `shutil.copytree`, which reads through links (a submission
+holding a link to a private key would bring the key into submitted/, where
+the student's code then reads it), blocks on a pipe, and takes the student
+id from the folder's name, so one student could hand in as another.
+`PlainFileCollect`, configured in the course's nbgrader_config.py for
+`nbgrader collect` and the formgrader's *Collect* button, copies plain files
+only, read without following a link, walking the submission by descriptors;
+it refuses a submission folder that is a link, holds a link, a pipe or a
+device, or is too large, and one whose id is not its owner's login or not a
+usable id, saying why, and collects everyone else.
+
 Usage: python -m coursetools.exchange [--root DIR] [--config-file FILE] [--config-only] [--keep-existing]
 """
 
 import argparse
+import fnmatch
+import glob
 import os
+import shutil
 import stat
 import sys
+from collections import defaultdict
 from pathlib import Path
 
-from nbgrader.exchange.default import ExchangeList
+from nbgrader.exchange.default import ExchangeCollect, ExchangeList
 
 from coursetools import course
+from coursetools.engine import handin
+
+try:
+    import pwd
+except ImportError:  # not on Windows, where nbgrader skips the owner check too
+    pwd = None
 
 ROOT_VARIABLE = "COURSE_EXCHANGE"
 DEFAULT_ROOT = Path("/srv/nbgrader/exchange")
@@ -59,6 +82,139 @@ class OptionalExchangeList(ExchangeList):
         if self.cached or self.coursedir.course_id == NO_EXCHANGE:
             return []
         return [{"course_id": NO_EXCHANGE, "assignment_id": "", "status": "none", "path": "", "notebooks": []}]
+
+
+class Refused(Exception):
+    """A submission that is not collected, and why."""
+
+
+class PlainFileCollect(ExchangeCollect):
+    """nbgrader's collect, copying a submission's plain files only and only from its owner."""
+
+    def init_src(self):
+        super().init_src()  # the course and its inbound folder, the due date, as nbgrader finds them
+        student_id = self.coursedir.student_id or "*"
+        pattern = os.path.join(self.inbound_path, f"{student_id}+{self.coursedir.assignment_id}+*")
+        trusted = defaultdict(list)
+        for path in glob.glob(pattern):
+            record = self._path_to_record(path)
+            problem = self.record_problem(path, record["username"])
+            if problem:
+                self.log.error("Not collecting %s: %s", handin.shown_name(os.path.basename(path)), problem)
+            else:
+                trusted[record["username"]].append(record)
+        self.src_records = [self.chosen(records) for records in trusted.values()]
+
+    def chosen(self, records: list[dict]) -> dict:
+        """The submission nbgrader would pick: the latest, or with --before-duedate the latest before it."""
+        latest_first = self._sort_by_timestamp(records)
+        if self.duedate is None or not self.before_duedate:
+            return latest_first[0]
+        on_time = [record for record in latest_first if record["timestamp"] <= self.duedate]
+        return (on_time or latest_first)[0]
+
+    def record_problem(self, path: str, student: str) -> str:
+        """Why a submission folder is not collected; empty when it may be."""
+        problem = handin.student_id_problem(student)
+        if problem:
+            return f"its student id {problem}; ask the student to submit again from a usable login"
+        info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode):
+            return (f"it is {handin.kind_of(info.st_mode)}, not a folder: nothing it points to was read; "
+                    "ask the student to submit again")
+        if self.check_owner and pwd is not None:
+            try:
+                owner = pwd.getpwuid(info.st_uid).pw_name
+            except KeyError:
+                owner = f"user {info.st_uid}"
+            if owner != student:
+                return (f"it claims to be {student!r}'s but belongs to {owner!r}: a submission under another "
+                        f"student's name; {student!r}'s own submissions are collected as usual")
+        return ""
+
+    def do_copy(self, src, dest, log=None):
+        """The submission's plain files, never through a link; a refused one leaves nothing behind."""
+        try:
+            copy_plain_files(src, dest, self.coursedir.ignore, self.coursedir.include,
+                             self.coursedir.max_file_size, self.coursedir.max_dir_size)
+        except Refused as why:
+            shutil.rmtree(dest, ignore_errors=True)
+            try:
+                os.rmdir(os.path.dirname(dest))  # the student's folder nbgrader made for it, when nothing else is in it
+            except OSError:
+                pass
+            self.log.error("Not collecting %s: %s", handin.shown_name(os.path.basename(src)), why)
+
+
+def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> None:
+    """Copy a folder's regular files and folders, opened by descriptor without following links.
+
+    `ignore`, `include`, `max_file_kb` and `max_dir_kb` are nbgrader's own
+    CourseDirectory settings, applied as nbgrader applies them: names matching
+    `ignore` or not matching `include` are skipped, as are files over
+    `max_file_kb`; a folder over `max_dir_kb` in all is refused.
+    """
+    copied = [0]
+
+    def wanted(name: str) -> bool:
+        return not any(fnmatch.fnmatch(name, pattern) for pattern in ignore or []) and (
+            not include or any(fnmatch.fnmatch(name, pattern) for pattern in include))
+
+    def copy_folder(fd: int, target: Path, shown: str) -> None:
+        target.mkdir(mode=0o755)
+        with os.scandir(fd) as entries:
+            names = sorted(entry.name for entry in entries)
+        for name in names:
+            if not wanted(name):
+                continue
+            where = f"{shown}/{name}"
+            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            if stat.S_ISDIR(info.st_mode):
+                child = open_entry(name, fd, os.O_DIRECTORY, where)
+                try:
+                    copy_folder(child, target / name, where)
+                finally:
+                    os.close(child)
+            elif stat.S_ISREG(info.st_mode):
+                copy_file(fd, name, target / name, where)
+            else:
+                raise Refused(f"{handin.shown_name(where)} is {handin.kind_of(info.st_mode)}, not a plain file: "
+                              "nothing it points to was read; ask the student to submit without it")
+
+    def copy_file(fd: int, name: str, target: Path, shown: str) -> None:
+        source = open_entry(name, fd, os.O_NONBLOCK, shown)
+        try:
+            info = os.fstat(source)
+            if not stat.S_ISREG(info.st_mode):  # swapped after it was looked at
+                raise Refused(f"{handin.shown_name(shown)} changed into {handin.kind_of(info.st_mode)} "
+                              "while it was collected: ask the student to submit again")
+            if max_file_kb and info.st_size > 1000 * max_file_kb:
+                return  # as nbgrader: a file over CourseDirectory.max_file_size is left out
+            copied[0] += info.st_size
+            if max_dir_kb and copied[0] > 1000 * max_dir_kb:
+                raise Refused(f"the submission is over {max_dir_kb} kB (CourseDirectory.max_dir_size): "
+                              "ask the student to submit the notebook alone")
+            with open(target, "xb") as out:
+                while chunk := os.read(source, 1024 * 1024):
+                    out.write(chunk)
+        finally:
+            os.close(source)
+
+    def open_entry(name: str, fd: int, flags: int, shown: str) -> int:
+        try:
+            return os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | flags, dir_fd=fd)
+        except OSError as error:
+            raise Refused(f"{handin.shown_name(shown)} could not be opened as a plain file or folder "
+                          f"({error.strerror}): ask the student to submit again") from None
+
+    try:
+        top = handin.open_folder(Path(src))
+    except OSError as error:
+        raise Refused(f"the submission folder could not be opened as a folder ({error.strerror})") from None
+    try:
+        copy_folder(top, Path(dest), os.path.basename(src))
+    finally:
+        os.close(top)
 
 
 def create_root(root: Path) -> None:

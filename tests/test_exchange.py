@@ -12,9 +12,11 @@ Without an exchange, the same list says so in one sentence.
 import getpass
 import os
 import re
+import secrets
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
@@ -38,9 +40,9 @@ def set_up_exchange(home, root, *options):
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
 
 
-def instructor(root, home, *command):
+def instructor(root, home, command, *options):
     """An nbgrader command in the course root, with the shared Jupyter configuration."""
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *command, course.ASSIGNMENT], cwd=root,
+    result = subprocess.run([sys.executable, "-m", "nbgrader", command, course.ASSIGNMENT, *options], cwd=root,
                             env={**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), **SHARED_CONFIG},
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
@@ -155,3 +157,69 @@ def test_does_the_student_fetch_the_feedback(exchange_walk):
     assert len(pages) == 1
     assert "Score: 25.0 / 25.0" in pages[0].read_text(encoding="utf-8")
     assert exchange_walk["refused"] == []
+
+
+def submission_in_inbound(exchange_root, course_id, student, when, notebook_bytes) -> Path:
+    """A submission folder as a student's Submit leaves it in the exchange's inbound folder."""
+    folder = exchange_root / course_id / "inbound" / f"{student}+{course.ASSIGNMENT}+{when} UTC+{secrets.token_hex(4)}"
+    folder.mkdir()
+    (folder / f"{course.NOTEBOOK}.ipynb").write_bytes(notebook_bytes)
+    (folder / "timestamp.txt").write_text(f"{when} UTC")
+    return folder
+
+
+@pytest.fixture
+def hostile_inbound(tmp_path):
+    """The inbound folder after a release, with one honest submission and several that must not be collected."""
+    home, root = tmp_path / "home", copy_course(tmp_path / "course", keep_students=[])
+    set_up_exchange(home, tmp_path / "exchange")
+    instructor(root, home, "release_assignment")
+    course_id = course.load_nbgrader_config(root).CourseDirectory.course_id
+    release = course.release_notebook(root).read_bytes()
+    secret = tmp_path / "private.key"
+    secret.write_text("PRIVATE KEY OF THE GRADER")
+    me = getpass.getuser()
+    honest = submission_in_inbound(tmp_path / "exchange", course_id, me, "2026-11-20 10:00:00.000000", release)
+    linked = submission_in_inbound(tmp_path / "exchange", course_id, "linker", "2026-11-20 10:00:00.000000", release)
+    (linked / "notes.txt").symlink_to(secret)
+    piped = submission_in_inbound(tmp_path / "exchange", course_id, "piper", "2026-11-20 10:00:00.000000", release)
+    os.mkfifo(piped / "data.csv")
+    # another login's submission under the honest student's name, and later than theirs
+    submission_in_inbound(tmp_path / "exchange", course_id, "someone_else", "2026-11-21 10:00:00.000000", release)
+    impostor = submission_in_inbound(tmp_path / "exchange", course_id, me, "2026-11-22 10:00:00.000000", b"{}")
+    os.chown(impostor, 4242, 4242)  # owned by a user who is not `me`
+    whole_link = tmp_path / "exchange" / course_id / "inbound" / f"dotdot+{course.ASSIGNMENT}+2026-11-20 10:00:00.000000 UTC+ab"
+    whole_link.symlink_to(tmp_path)
+    return {"root": root, "home": home, "me": me, "secret": secret}
+
+
+def no_secret_in(root, secret) -> None:
+    for path in (root / "submitted").rglob("*"):
+        assert not path.is_symlink(), path
+        assert not path.is_file() or secret.read_bytes() not in path.read_bytes(), path
+
+
+def test_does_collect_take_each_student_submission_from_its_owner_only(hostile_inbound):
+    root, me = hostile_inbound["root"], hostile_inbound["me"]
+    collected = instructor(root, hostile_inbound["home"], "collect")
+    log = collected.stdout + collected.stderr
+    assert (course.submitted_notebook(root, me).read_bytes()
+            == course.release_notebook(root).read_bytes()), "the honest submission, not the later impostor's"
+    assert sorted(path.name for path in (root / "submitted").iterdir()) == [me]
+    for student in ("linker", "piper", "someone_else"):
+        assert f"Not collecting {student}+" in log and "belongs to" in log
+    assert "Not collecting dotdot+" in log and "not a folder" in log
+    no_secret_in(root, hostile_inbound["secret"])
+
+
+def test_does_collect_copy_plain_files_only(hostile_inbound):
+    """With nbgrader's owner check off, as some hubs run it, links and pipes are still refused, and the rest collected."""
+    root = hostile_inbound["root"]
+    collected = instructor(root, hostile_inbound["home"], "collect", "--ExchangeCollect.check_owner=False")
+    log = collected.stdout + collected.stderr
+    for student in ("linker", "piper", "dotdot"):
+        assert not (root / "submitted" / student).exists(), student
+        assert f"Not collecting {student}+" in log
+    assert log.count("not a plain file") == 2
+    assert course.submitted_notebook(root, "someone_else").is_file()  # the batch goes on past the refused ones
+    no_secret_in(root, hostile_inbound["secret"])
