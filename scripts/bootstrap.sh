@@ -33,16 +33,22 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 
-# Student code is graded inside a bubblewrap sandbox (coursetools/sandbox.py)
-if [ "$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null 2>&1; then
+# A system package the course needs: installed as root where apt-get exists, else what to do is said
+install_or_explain() {  # package, what it is for, the advice when it cannot be installed here
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "bootstrap: installing bubblewrap, the sandbox for student code" >&2
+        echo "bootstrap: installing $1, $2" >&2
         apt-get update -qq
-        apt-get install -y -qq bubblewrap >/dev/null
+        # dependencies such as tzdata would otherwise stop to ask questions
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
     else
-        echo "bootstrap: bubblewrap is missing; grading will refuse to run student code until it is installed" \
-             "(sudo apt-get install bubblewrap), or until you pass --no-sandbox." >&2
+        echo "bootstrap: $3" >&2
     fi
+}
+
+# Student code is graded inside a bubblewrap sandbox (coursetools/engine/sandbox.py)
+if [ "$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null 2>&1; then
+    install_or_explain bubblewrap "the sandbox for student code" \
+        "bubblewrap is missing; grading will refuse to run student code until it is installed (sudo apt-get install bubblewrap), or until you pass --no-sandbox."
 fi
 
 # The cluster tests keep the gradebook in a throwaway PostgreSQL server (tests/postgres.py).
@@ -60,15 +66,8 @@ have_postgres_server() {
     return 1
 }
 if ! have_postgres_server; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "bootstrap: installing PostgreSQL, the server the cluster tests keep a gradebook in" >&2
-        apt-get update -qq
-        # Its dependencies (tzdata) would otherwise stop to ask questions
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    else
-        echo "bootstrap: PostgreSQL's server (initdb, pg_ctl, postgres) is missing; only the cluster tests" \
-             "and grading with DB=postgresql://... need it (sudo apt-get install postgresql)." >&2
-    fi
+    install_or_explain postgresql "the server the cluster tests keep a gradebook in" \
+        "PostgreSQL's server (initdb, pg_ctl, postgres) is missing; only the cluster tests and grading with DB=postgresql://... need it (sudo apt-get install postgresql)."
 fi
 
 # The browser tests drive a real Chromium through Playwright (tests/browser.py), never a browser
@@ -78,14 +77,8 @@ have_chromium() {
         || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1
 }
 if ! have_chromium; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "bootstrap: installing Chromium, the browser the browser tests drive" >&2
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    else
-        echo "bootstrap: Chromium is missing; only the browser tests need it (sudo apt-get install chromium," \
-             "or set COURSE_CHROMIUM to a Chromium or Chrome)." >&2
-    fi
+    install_or_explain chromium "the browser the browser tests drive" \
+        "Chromium is missing; only the browser tests need it (sudo apt-get install chromium, or set COURSE_CHROMIUM to a Chromium or Chrome)."
 fi
 
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
