@@ -6,9 +6,9 @@ reads the course's nbgrader_config.py and grades with the same engine as
 `make grade`. Its pages must name every student, show the gradebook's
 scores, and its *Autograde* and *Generate Feedback* buttons, pressed for a
 hand-in `make grade` has not seen, must give what `make grade` gave the same
-notebook. Each feedback page is opened from disk with every request refused:
-it must show its figures and a score for each check, ask for nothing, and
-hold no script.
+notebook. Each feedback page, and the class report, is opened from disk
+with every request refused: it must show its figures (and a score for each
+check), ask for nothing, and hold no script.
 """
 
 import re
@@ -17,7 +17,7 @@ import shutil
 import pytest
 from nbgrader.api import Gradebook
 
-from coursetools import course, roster
+from coursetools import class_report, course, roster
 
 from browser import Screenshots, chromium, jupyter, page_in
 from conftest import copy_course, feedback_lines, run_grade
@@ -165,3 +165,19 @@ def test_does_each_feedback_page_work_offline(feedback_walk, graded_with_roster,
               if not name.endswith("_answer")}
     assert scores == checks
     assert f"Score: {float(EXPECTED[student][1])} / 25.0" in seen["text"]
+
+
+def test_does_the_class_report_open_offline(graded_with_roster):
+    """make grade's report page: its charts drawn, nothing asked of the network, no script."""
+    path = graded_with_roster / class_report.REPORT_FOLDER / class_report.REPORT_PAGE
+    with chromium() as browser, page_in(browser, (path.as_uri(),)) as (page, offline):
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        charts = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete && i.naturalWidth)")
+        scripts = page.eval_on_selector_all("script", "scripts => scripts.length")
+        headings = page.eval_on_selector_all("h2", "hs => hs.map(h => h.textContent)")
+        Screenshots("class-report").take(page, "report", full_page=True)
+    assert offline.refused == [] and scripts == 0
+    assert len(charts) == 3 and all(charts), "a chart is missing"
+    assert {"Totals", "Each exercise", "Each check", "Common wrong results", "Hand-ins that need you",
+            "What students said"} <= set(headings)
