@@ -9,6 +9,7 @@ grade`'s command and releases the feedback, and the student fetches that.
 Without an exchange, the same list says so in one sentence.
 """
 
+import contextlib
 import getpass
 import os
 import re
@@ -16,6 +17,7 @@ import secrets
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -223,3 +225,99 @@ def test_does_collect_copy_plain_files_only(hostile_inbound):
     assert log.count("not a plain file") == 2
     assert course.submitted_notebook(root, "someone_else").is_file()  # the batch goes on past the refused ones
     no_secret_in(root, hostile_inbound["secret"])
+
+
+def inbound_of(tmp_path, root) -> Path:
+    return tmp_path / "exchange" / course.load_nbgrader_config(root).CourseDirectory.course_id / "inbound"
+
+
+def test_does_a_submission_named_without_a_time_stop_no_one(hostile_inbound, tmp_path):
+    """A student writes the inbound folder's names: one whose time is not a time is refused, the rest collected."""
+    root = hostile_inbound["root"]
+    (inbound_of(tmp_path, root) / f"{hostile_inbound['me']}+{course.ASSIGNMENT}+not a time").mkdir()
+    collected = instructor(root, hostile_inbound["home"], "collect")
+    assert "Not collecting" in collected.stdout + collected.stderr
+    assert course.submitted_notebook(root, hostile_inbound["me"]).is_file()
+
+
+def folders_in_a_row(top: Path, name: str, depth: int) -> None:
+    """`depth` nested folders of that name, made by descriptor as a student can, however long the path."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir(name, dir_fd=fd)
+            inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+
+
+def test_does_a_path_too_long_to_copy_stop_no_one(hostile_inbound, tmp_path):
+    """Folder names of 250 characters, 20 deep: the copy's path would pass the system's limit."""
+    root = hostile_inbound["root"]
+    deep = submission_in_inbound(tmp_path / "exchange", inbound_of(tmp_path, root).parent.name, "deep",
+                                 "2026-11-20 10:00:00.000000", course.release_notebook(root).read_bytes())
+    folders_in_a_row(deep, "d" * 250, 20)
+    collected = instructor(root, hostile_inbound["home"], "collect", "--ExchangeCollect.check_owner=False")
+    assert "Not collecting deep+" in collected.stdout + collected.stderr
+    assert not (root / "submitted" / "deep").exists()
+    assert course.submitted_notebook(root, "someone_else").is_file()
+
+
+def refusal_of(src: Path, dest: Path) -> str:
+    """Why `copy_plain_files` refuses `src`; any other exception is the bug."""
+    with pytest.raises(exchange.Refused) as refused:
+        exchange.copy_plain_files(src, dest, [], [], 100_000, 1_000_000)
+    return str(refused.value)
+
+
+def test_does_a_deep_submission_get_refused(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    folders_in_a_row(src, "a", 1_100)
+    try:
+        assert refusal_of(src, tmp_path / "dest")
+    finally:  # shutil.rmtree recurses, as the copy did
+        subprocess.run(["rm", "-rf", str(src), str(tmp_path / "dest")], check=True)
+
+
+def test_does_a_file_removed_while_collecting_get_refused(tmp_path, monkeypatch):
+    """The student deletes a file after collect has listed the folder and before it looks at the file."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a")
+    (src / "b.txt").write_text("b")
+    listed = os.scandir
+
+    def list_then_delete(fd):
+        entries = list(listed(fd))
+        (src / "b.txt").unlink(missing_ok=True)
+        return contextlib.nullcontext(entries)
+    monkeypatch.setattr(os, "scandir", list_then_delete)
+    assert refusal_of(src, tmp_path / "dest")
+
+
+def test_does_a_folder_without_search_permission_get_refused():
+    """An instructor who is not root collects a folder the student made readable but not searchable (mode 744)."""
+    base = Path(tempfile.mkdtemp(prefix="exchange-search-"))  # pytest's own folders are its user's alone
+    try:
+        src, out = base / "src", base / "out"
+        (src / "inner").mkdir(parents=True)
+        (src / "inner" / "f.txt").write_text("x")
+        out.mkdir()
+        program = ("import sys; from coursetools import exchange\n"
+                   "try:\n    exchange.copy_plain_files(sys.argv[1], sys.argv[2], [], [], 100000, 1000000)\n"
+                   "except exchange.Refused:\n    sys.exit(3)\n")
+        command = [sys.executable, "-c", program, str(src), str(out / "dest")]
+        if os.geteuid() == 0:  # as another user, who is not root: root searches any folder
+            os.chmod(base, 0o755)
+            os.chmod(out, 0o777)
+            os.chown(src, 4242, 4242)
+            os.chown(src / "inner", 4242, 4242)
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        os.chmod(src / "inner", 0o744)
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 3, result.stderr[-1500:]
+    finally:
+        subprocess.run(["rm", "-rf", str(base)], check=True)
