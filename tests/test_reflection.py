@@ -127,6 +127,15 @@ def test_is_what_is_not_a_time_left_unread(text):
     assert reflection.minutes(text) is None
 
 
+
+@pytest.mark.parametrize("text, meant", [
+    ("1 1/2 hours", 90), ("1 hour 1/2", 90), (".5 h", 30), ("between 1 and 2 hours", 90), ("30/40 min", 35),
+])
+def test_is_a_time_read_as_meant_or_left_unread(text, meant):
+    """A form the parser does not know may be left unread, never read as another time: a misread one moves
+    the median and the bands without the report saying so."""
+    assert reflection.minutes(text) in (meant, None)
+
 # --- The class together -----------------------------------------------------------------------
 
 def test_does_the_summary_count_band_and_tally_without_order():
