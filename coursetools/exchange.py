@@ -38,6 +38,7 @@ Usage: python -m coursetools.exchange [--root DIR] [--config-file FILE] [--confi
 """
 
 import argparse
+import datetime
 import fnmatch
 import glob
 import os
@@ -47,6 +48,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from nbgrader.exchange.abc.exchange import ExchangeError
 from nbgrader.exchange.default import ExchangeCollect, ExchangeList
 
 from coursetools import course
@@ -84,12 +86,27 @@ class OptionalExchangeList(ExchangeList):
         return [{"course_id": NO_EXCHANGE, "assignment_id": "", "status": "none", "path": "", "notebooks": []}]
 
 
+# Folders nested deeper than this in a submission are refused: a notebook's companions need a few levels
+MAX_DEPTH = 32
+# The key of a record whose folder name nbgrader cannot read (no time, or no time nbgrader can parse)
+UNREADABLE = "unreadable"
+
+
 class Refused(Exception):
     """A submission that is not collected, and why."""
 
 
 class PlainFileCollect(ExchangeCollect):
     """nbgrader's collect, copying a submission's plain files only and only from its owner."""
+
+    def _path_to_record(self, path):
+        """nbgrader's record of a submission folder; students name these folders, so one whose name holds no
+        time nbgrader can read is marked, never allowed to stop the batch."""
+        try:
+            return super()._path_to_record(path)
+        except (ExchangeError, ValueError, OverflowError, TypeError) as error:
+            return {"username": os.path.basename(path).split("+")[0], "filename": os.path.basename(path),
+                    "timestamp": datetime.datetime.min, UNREADABLE: str(error) or type(error).__name__}
 
     def init_src(self):
         super().init_src()  # the course and its inbound folder, the due date, as nbgrader finds them
@@ -98,7 +115,8 @@ class PlainFileCollect(ExchangeCollect):
         trusted = defaultdict(list)
         for path in glob.glob(pattern):
             record = self._path_to_record(path)
-            problem = self.record_problem(path, record["username"])
+            problem = (f"its name holds no time nbgrader can read ({record[UNREADABLE]}); ask the student to "
+                       "submit again" if UNREADABLE in record else self.record_problem(path, record["username"]))
             if problem:
                 self.log.error("Not collecting %s: %s", handin.shown_name(os.path.basename(path)), problem)
             else:
@@ -118,7 +136,10 @@ class PlainFileCollect(ExchangeCollect):
         problem = handin.student_id_problem(student)
         if problem:
             return f"its student id {problem}; ask the student to submit again from a usable login"
-        info = os.lstat(path)
+        try:
+            info = os.lstat(path)
+        except OSError as error:  # removed by the student since it was listed
+            return f"it could not be looked at ({error.strerror}); ask the student to submit again"
         if not stat.S_ISDIR(info.st_mode):
             return (f"it is {handin.kind_of(info.st_mode)}, not a folder: nothing it points to was read; "
                     "ask the student to submit again")
@@ -135,8 +156,12 @@ class PlainFileCollect(ExchangeCollect):
     def do_copy(self, src, dest, log=None):
         """The submission's plain files, never through a link; a refused one leaves nothing behind."""
         try:
-            copy_plain_files(src, dest, self.coursedir.ignore, self.coursedir.include,
-                             self.coursedir.max_file_size, self.coursedir.max_dir_size)
+            left_out = copy_plain_files(src, dest, self.coursedir.ignore, self.coursedir.include,
+                                        self.coursedir.max_file_size, self.coursedir.max_dir_size)
+            for name in left_out:
+                self.log.warning("Left out of %s: %s is over %s kB (CourseDirectory.max_file_size)",
+                                 handin.shown_name(os.path.basename(src)), handin.shown_name(name),
+                                 self.coursedir.max_file_size)
         except Refused as why:
             shutil.rmtree(dest, ignore_errors=True)
             try:
@@ -146,33 +171,43 @@ class PlainFileCollect(ExchangeCollect):
             self.log.error("Not collecting %s: %s", handin.shown_name(os.path.basename(src)), why)
 
 
-def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> None:
-    """Copy a folder's regular files and folders, opened by descriptor without following links.
+def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> list[str]:
+    """Copy a folder's regular files and folders, opened by descriptor without following links; returns
+    the files left out for their size.
 
     `ignore`, `include`, `max_file_kb` and `max_dir_kb` are nbgrader's own
     CourseDirectory settings, applied as nbgrader applies them: names matching
     `ignore` or not matching `include` are skipped, as are files over
-    `max_file_kb`; a folder over `max_dir_kb` in all is refused.
+    `max_file_kb`; a folder over `max_dir_kb` in all is refused. The student
+    can change the folder while it is copied: anything that can no longer be
+    read, or written where it goes, refuses the submission, with why.
     """
-    copied = [0]
+    copied, left_out = [0], []
 
     def wanted(name: str) -> bool:
         return not any(fnmatch.fnmatch(name, pattern) for pattern in ignore or []) and (
             not include or any(fnmatch.fnmatch(name, pattern) for pattern in include))
 
-    def copy_folder(fd: int, target: Path, shown: str) -> None:
-        target.mkdir(mode=0o755)
+    def copy_folder(fd: int, target: Path, shown: str, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            raise Refused(f"its folders are nested more than {MAX_DEPTH} deep: ask the student to submit the "
+                          "notebook and the files it reads only")
+        written(target.mkdir, shown, mode=0o755)
         with os.scandir(fd) as entries:
             names = sorted(entry.name for entry in entries)
         for name in names:
             if not wanted(name):
                 continue
             where = f"{shown}/{name}"
-            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            try:
+                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            except OSError as error:  # removed since the folder was listed, or in a folder that cannot be searched
+                raise Refused(f"{handin.shown_name(where)} could not be looked at ({error.strerror}): "
+                              "ask the student to submit again") from None
             if stat.S_ISDIR(info.st_mode):
                 child = open_entry(name, fd, os.O_DIRECTORY, where)
                 try:
-                    copy_folder(child, target / name, where)
+                    copy_folder(child, target / name, where, depth + 1)
                 finally:
                     os.close(child)
             elif stat.S_ISREG(info.st_mode):
@@ -189,16 +224,24 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> Non
                 raise Refused(f"{handin.shown_name(shown)} changed into {handin.kind_of(info.st_mode)} "
                               "while it was collected: ask the student to submit again")
             if max_file_kb and info.st_size > 1000 * max_file_kb:
-                return  # as nbgrader: a file over CourseDirectory.max_file_size is left out
+                left_out.append(shown)  # as nbgrader: a file over CourseDirectory.max_file_size is left out
+                return
             copied[0] += info.st_size
             if max_dir_kb and copied[0] > 1000 * max_dir_kb:
                 raise Refused(f"the submission is over {max_dir_kb} kB (CourseDirectory.max_dir_size): "
                               "ask the student to submit the notebook alone")
-            with open(target, "xb") as out:
+            with written(open, shown, target, "xb") as out:
                 while chunk := os.read(source, 1024 * 1024):
                     out.write(chunk)
         finally:
             os.close(source)
+
+    def written(make, shown: str, *args, **kwargs):
+        try:
+            return make(*args, **kwargs)
+        except OSError as error:  # a path too long for the destination, for one
+            raise Refused(f"{handin.shown_name(shown)} could not be copied ({error.strerror}): "
+                          "ask the student to submit the notebook and the files it reads only") from None
 
     def open_entry(name: str, fd: int, flags: int, shown: str) -> int:
         try:
@@ -215,6 +258,7 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> Non
         copy_folder(top, Path(dest), os.path.basename(src))
     finally:
         os.close(top)
+    return left_out
 
 
 def create_root(root: Path) -> None:
