@@ -152,7 +152,7 @@ NUMBER_WORDS = {**{word: value for value, word in enumerate(UNITS, start=1)},
                 "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
                 "fourty": 40, "fifty": 50, "sixty": 60, "ninety": 90}
 TENS = r"(twenty|thirty|forty|fourty|fifty)"
-NUMBER = r"\d+(?:\.\d+)?"
+NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+)"  # "1", "1.5", ".5"
 HOURS = r"(?:hours?|hrs?|h)"
 MINUTES = r"(?:minutes?|mins?|m)"
 RANGE = r"\s*(?:-|–|—|to|or)\s*"
@@ -174,6 +174,26 @@ PHRASES = [  # read before the numbers: each names a time in words
     (r"\ban?\s+hour\b", "1 hour"),
     (r"\ba\s+couple(?:\s+of)?\s+hours\b", "2 hours"),
 ]
+
+
+VULGAR_FRACTIONS = {"½": ".5", "¼": ".25", "¾": ".75"}
+FRACTION = r"([13])/([24])"  # 1/2, 1/4, 3/4: a part of an hour; "30/40" reads as a range
+
+
+def fractions_as_decimals(text: str) -> str:
+    """"1 1/2 hours" and "1½ h" as 1.5, "half" forms aside; "30/40 min" as the range 30-40.
+
+    A slash left over after this is not a time the parser knows, and the
+    answer is left unread rather than misread (`minutes`).
+    """
+    for fraction, decimal in VULGAR_FRACTIONS.items():
+        text = text.replace(fraction, decimal)
+    text = re.sub(rf"(\d+)\s+{FRACTION}(?![\d/])", lambda m: str(int(m[1]) + int(m[2]) / int(m[3])), text)
+    text = re.sub(rf"(?<![\d.]){FRACTION}(?![\d/])", lambda m: str(int(m[1]) / int(m[2]))[1:], text)
+    text = re.sub(r"(\d{2,})\s*/\s*(\d{2,})", r"\1-\2", text)  # "30/40": minutes either way; "2/3" stays unread
+    # "1 hour .5", from "1 hour 1/2": the part after the hours is a part of an hour
+    return re.sub(rf"({NUMBER})\s*{HOURS}\s+(?:and\s+)?(\.\d+)(?![\d.])(?!\s*(?:{HOURS}|{MINUTES})(?![a-z]))",
+                  lambda m: f"{float(m[1]) + float(m[2])} h", text)
 
 
 def numbers_in_digits(text: str) -> str:
@@ -218,7 +238,10 @@ def minutes(answer: str) -> int | None:
     text = one_line(answer, MAX_TIME_TEXT + 1).casefold()
     if not text or len(text) > MAX_TIME_TEXT:
         return None
-    text = numbers_in_digits(text)
+    text = fractions_as_decimals(numbers_in_digits(text))
+    text = re.sub(rf"\bbetween\s+({NUMBER})\s+and\s+({NUMBER})", r"\1-\2", text)
+    if "/" in text:
+        return None
     for pattern, replacement in PHRASES:
         text = re.sub(pattern, replacement, text)
     text = re.sub(r"\b(\d{1,2}):([0-5]\d)\b", r"\1 h \2 min", text)  # "1:30"

@@ -140,7 +140,12 @@ def jupyter(root: Path, home: Path, app: str = "lab", environment: dict | None =
 
 
 class Offline:
-    """Refuses every request but those to `allowed` (URL prefixes), and remembers what it refused."""
+    """Refuses every request but those to `allowed` (URL prefixes), and remembers what it refused.
+
+    Playwright's synchronous API runs this handler only while the test is inside one of its calls:
+    a test that waits for the page must wait with `page.wait_for_timeout`, never `time.sleep`, or
+    every request the page makes meanwhile waits too.
+    """
 
     def __init__(self, allowed: tuple[str, ...]):
         self.allowed, self.refused = allowed, []

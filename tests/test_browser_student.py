@@ -96,7 +96,7 @@ class Notebook:
             now = self.prompt(index)
             if re.fullmatch(r"\[\d+\]:", now) and now != before:
                 return
-            time.sleep(0.2)
+            self.page.wait_for_timeout(200)
         pytest.fail(f"cell {index} did not run within {seconds} s (its prompt shows {now!r})")
 
     def wait_for_every_code_cell(self, code_cells: list[int], seconds: float = RUN_SECONDS) -> None:
@@ -105,7 +105,7 @@ class Notebook:
             prompts = [self.prompt(i) for i in code_cells]
             if all(re.fullmatch(r"\[\d+\]:", prompt) for prompt in prompts):
                 return
-            time.sleep(0.5)
+            self.page.wait_for_timeout(500)
         pytest.fail(f"not every code cell ran within {seconds} s: {prompts}")
 
     def output_text(self, index: int) -> str:
@@ -114,9 +114,16 @@ class Notebook:
     def errors(self) -> int:
         return self.page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
 
-    def save(self) -> None:
-        self.page.keyboard.press("Control+S")
-        self.page.locator(".jp-mod-dirty").wait_for(state="detached", timeout=30_000)
+    def save(self, path) -> None:
+        """The toolbar's save button, then wait for the file on disk to change: the tab's unsaved mark can
+        come back at once, when output or metadata arrives just after the save, so the file is what tells."""
+        before = path.stat().st_mtime_ns
+        self.page.locator(".jp-NotebookPanel-toolbar [data-command='docmanager:save']").click()
+        deadline = time.monotonic() + RUN_SECONDS
+        while path.stat().st_mtime_ns == before:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the notebook was not saved within {RUN_SECONDS} s of pressing save")
+            self.page.wait_for_timeout(200)
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +175,7 @@ def student_walk(tmp_path_factory, release_nb):
         seen["errors_after_run_all"] = notebook.errors()
         shots.take(page, "ran-all", full_page=False)
 
-        notebook.save()
+        notebook.save(workspace / NOTEBOOK_PATH)
         page.get_by_role("button", name="Validate").click()
         dialog = page.locator(".jp-Dialog")
         dialog.wait_for(timeout=RUN_SECONDS * 1000)
@@ -192,7 +199,7 @@ def student_walk(tmp_path_factory, release_nb):
         notebook.wait_for_every_code_cell(code_cells)
         notebook.wait_until_idle()
         seen["errors_before_hand_in"] = notebook.errors()
-        notebook.save()
+        notebook.save(workspace / NOTEBOOK_PATH)
         shots.take(page, "restarted-ran-all-saved")
         seen["refused"] = list(offline.refused)
 

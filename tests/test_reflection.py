@@ -127,9 +127,9 @@ def test_is_what_is_not_a_time_left_unread(text):
     assert reflection.minutes(text) is None
 
 
-
 @pytest.mark.parametrize("text, meant", [
     ("1 1/2 hours", 90), ("1 hour 1/2", 90), (".5 h", 30), ("between 1 and 2 hours", 90), ("30/40 min", 35),
+    ("1½ h", 90), ("3/4 h", 45), ("2/3 of an hour", 40), ("1 hour and 30 minutes", 90), ("0.5h", 30),
 ])
 def test_is_a_time_read_as_meant_or_left_unread(text, meant):
     """A form the parser does not know may be left unread, never read as another time: a misread one moves

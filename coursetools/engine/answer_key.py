@@ -136,6 +136,11 @@ def read_back_expression(check: Check) -> str:
     return f'__import__("json").dumps({value})'
 
 
+# NumPy's own scalar types, which `.item()` turns into a plain number
+NUMPY_SCALARS = ("float64", "float32", "float16", "int64", "int32", "int16", "int8",
+                 "uint64", "uint32", "uint16", "uint8")
+
+
 def look_expression(name: str, limit: int = 100) -> str:
     """An expression that gives `name`'s value as JSON when it is plain numbers, without running student code.
 
@@ -143,17 +148,21 @@ def look_expression(name: str, limit: int = 100) -> str:
     for the report's count of wrong values. Unlike the check's read-back,
     which runs only once the check passed, it meets whatever the student's
     cell left: a generator, an endless iterator, an object with a slow
-    `__array__`. So it iterates nothing but exact lists and tuples (at most
-    `limit` items, two levels), converts only exact NumPy arrays and scalars,
-    and gives null for anything else: it cannot change the student's state or
+    `__array__` or a class with a metaclass of its own. So it compares types
+    by identity only (`is`, never `==` or `isinstance`, which a metaclass can
+    answer), iterates nothing but exact lists and tuples (at most `limit`
+    items, two levels), converts only exact NumPy arrays and scalars, and
+    gives null for anything else: it cannot change the student's state or
     take longer than a glance.
     """
-    return ('__import__("json").dumps((lambda np, b: (lambda look: look(look, ' + name + ', 0))('
-            'lambda look, v, depth: v if b.type(v) in (b.int, b.float) '
-            'else v.item() if b.isinstance(v, np.generic) and b.type(v).__module__ == "numpy" '
-            f'else v.tolist() if b.type(v) is np.ndarray and v.size <= {limit} and v.dtype.kind in "iuf" '
-            f'else [look(look, x, depth + 1) for x in v] if b.type(v) in (b.list, b.tuple) and b.len(v) <= {limit} '
-            'and depth < 2 else None))(__import__("numpy"), __import__("builtins")))')
+    scalars = ", ".join(f"np.{scalar}" for scalar in NUMPY_SCALARS)
+    return ('__import__("json").dumps((lambda np, b: (lambda exact: (lambda look: look(look, ' + name + ', 0))('
+            'lambda look, v, depth: v if exact(v, (b.int, b.float)) '
+            f'else v.item() if exact(v, ({scalars})) '
+            f'else v.tolist() if exact(v, (np.ndarray,)) and v.size <= {limit} and v.dtype.kind in "iuf" '
+            f'else [look(look, x, depth + 1) for x in v] if exact(v, (b.list, b.tuple)) and b.len(v) <= {limit} '
+            'and depth < 2 else None))(lambda v, types: b.any(b.type(v) is t for t in types)))'
+            '(__import__("numpy"), __import__("builtins")))')
 
 
 def parse_read_back(result):
