@@ -100,7 +100,7 @@ def rerun_plan(nb, pins: dict, stop_at: int, cell_timeout: int) -> dict:
         computation = answer_key.COMPUTATIONS.get(grade_id(cell)) if notebooks.is_test_cell(cell) else None
         step = {"index": index, "source": cell.source, "exercise": owners[index], "student": not is_course_cell(cell),
                 "kernel_raised": raised(cell)}
-        if computation:
+        if computation and computation.exercise in pins:  # only the results this rerun judges are read
             step["read"] = {"check": computation.check, "name": computation.result}
         if index == stop_at:  # only the read before it is wanted
             step["source"] = ""

@@ -25,6 +25,7 @@ again without its asserts.
 import ast
 import builtins
 import copy
+import itertools
 import json
 import numbers
 import os
@@ -41,7 +42,10 @@ __builtins__ = dict(vars(builtins))
 KERNEL_ONLY_MAGICS = ("autosave", "clear", "connect_info", "less", "man", "more", "qtconsole", "subshell")
 
 # Taken before any student code runs, so patching the modules later changes nothing here
-asarray, dumps = numpy.asarray, json.dumps
+asarray, dumps, islice = numpy.asarray, json.dumps, itertools.islice
+# A result of this lesson holds three numbers at most: an iterable with more items is no result, and an
+# endless one (itertools.count()) must not fill the sandbox's memory while it is read
+MAX_ITEMS = 1000
 
 
 def plain(value):
@@ -53,7 +57,10 @@ def plain(value):
     except Exception:
         pass
     try:  # iterables NumPy does not take as they are: dict views, classes with only __iter__
-        return asarray([plain(item) for item in value], dtype=float).tolist()
+        items = list(islice(value, MAX_ITEMS + 1))
+        if len(items) > MAX_ITEMS:
+            return None
+        return asarray([plain(item) for item in items], dtype=float).tolist()
     except Exception:
         return None
 
