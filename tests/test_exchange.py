@@ -188,8 +188,9 @@ def hostile_inbound(tmp_path):
     os.mkfifo(piped / "data.csv")
     # another login's submission under the honest student's name, and later than theirs
     submission_in_inbound(tmp_path / "exchange", course_id, "someone_else", "2026-11-21 10:00:00.000000", release)
-    impostor = submission_in_inbound(tmp_path / "exchange", course_id, me, "2026-11-22 10:00:00.000000", b"{}")
-    os.chown(impostor, 4242, 4242)  # owned by a user who is not `me`
+    if os.geteuid() == 0:  # only root can give a folder to another user, as another login's Submit does
+        impostor = submission_in_inbound(tmp_path / "exchange", course_id, me, "2026-11-22 10:00:00.000000", b"{}")
+        os.chown(impostor, 4242, 4242)  # owned by a user who is not `me`
     whole_link = tmp_path / "exchange" / course_id / "inbound" / f"dotdot+{course.ASSIGNMENT}+2026-11-20 10:00:00.000000 UTC+ab"
     whole_link.symlink_to(tmp_path)
     return {"root": root, "home": home, "me": me, "secret": secret}
