@@ -151,14 +151,20 @@ class PlainFileCollect(ExchangeCollect):
             if owner != student:
                 return (f"it claims to be {student!r}'s but belongs to {owner!r}: a submission under another "
                         f"student's name; {student!r}'s own submissions are collected as usual")
+        try:  # checked before one is chosen: a refused latest submission leaves the student's earlier one
+            self.copy(path, None)
+        except Refused as why:
+            return str(why)
         return ""
+
+    def copy(self, src, dest) -> list[str]:
+        return copy_plain_files(src, dest, self.coursedir.ignore, self.coursedir.include,
+                                self.coursedir.max_file_size, self.coursedir.max_dir_size)
 
     def do_copy(self, src, dest, log=None):
         """The submission's plain files, never through a link; a refused one leaves nothing behind."""
         try:
-            left_out = copy_plain_files(src, dest, self.coursedir.ignore, self.coursedir.include,
-                                        self.coursedir.max_file_size, self.coursedir.max_dir_size)
-            for name in left_out:
+            for name in self.copy(src, dest):
                 self.log.warning("Left out of %s: %s is over %s kB (CourseDirectory.max_file_size)",
                                  handin.shown_name(os.path.basename(src)), handin.shown_name(name),
                                  self.coursedir.max_file_size)
@@ -173,7 +179,7 @@ class PlainFileCollect(ExchangeCollect):
 
 def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> list[str]:
     """Copy a folder's regular files and folders, opened by descriptor without following links; returns
-    the files left out for their size.
+    the files left out for their size. With `dest` None, only check that the folder could be copied.
 
     `ignore`, `include`, `max_file_kb` and `max_dir_kb` are nbgrader's own
     CourseDirectory settings, applied as nbgrader applies them: names matching
@@ -192,7 +198,8 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
         if depth > MAX_DEPTH:
             raise Refused(f"its folders are nested more than {MAX_DEPTH} deep: ask the student to submit the "
                           "notebook and the files it reads only")
-        written(target.mkdir, shown, mode=0o755)
+        if target is not None:
+            written(target.mkdir, shown, mode=0o755)
         with os.scandir(fd) as entries:
             names = sorted(entry.name for entry in entries)
         for name in names:
@@ -207,11 +214,11 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
             if stat.S_ISDIR(info.st_mode):
                 child = open_entry(name, fd, os.O_DIRECTORY, where)
                 try:
-                    copy_folder(child, target / name, where, depth + 1)
+                    copy_folder(child, target and target / name, where, depth + 1)
                 finally:
                     os.close(child)
             elif stat.S_ISREG(info.st_mode):
-                copy_file(fd, name, target / name, where)
+                copy_file(fd, name, target and target / name, where)
             else:
                 raise Refused(f"{handin.shown_name(where)} is {handin.kind_of(info.st_mode)}, not a plain file: "
                               "nothing it points to was read; ask the student to submit without it")
@@ -230,6 +237,8 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
             if max_dir_kb and copied[0] > 1000 * max_dir_kb:
                 raise Refused(f"the submission is over {max_dir_kb} kB (CourseDirectory.max_dir_size): "
                               "ask the student to submit the notebook alone")
+            if target is None:
+                return
             with written(open, shown, target, "xb") as out:
                 while chunk := os.read(source, 1024 * 1024):
                     out.write(chunk)
@@ -255,7 +264,7 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
     except OSError as error:
         raise Refused(f"the submission folder could not be opened as a folder ({error.strerror})") from None
     try:
-        copy_folder(top, Path(dest), os.path.basename(src))
+        copy_folder(top, None if dest is None else Path(dest), os.path.basename(src))
     finally:
         os.close(top)
     return left_out

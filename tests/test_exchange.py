@@ -196,6 +196,24 @@ def hostile_inbound(tmp_path):
     return {"root": root, "home": home, "me": me, "secret": secret}
 
 
+def test_does_a_refused_latest_submission_leave_the_earlier_one(tmp_path):
+    """A later submission that cannot be collected never costs the student the one before it."""
+    home, root = tmp_path / "home", copy_course(tmp_path / "course", keep_students=[])
+    set_up_exchange(home, tmp_path / "exchange")
+    instructor(root, home, "release_assignment")
+    course_id = course.load_nbgrader_config(root).CourseDirectory.course_id
+    release, me = course.release_notebook(root).read_bytes(), getpass.getuser()
+    submission_in_inbound(tmp_path / "exchange", course_id, me, "2026-11-20 10:00:00.000000", release)
+    later = submission_in_inbound(tmp_path / "exchange", course_id, me, "2026-11-21 10:00:00.000000", b"{}")
+    os.mkfifo(later / "data.csv")
+    collected = instructor(root, home, "collect")
+    assert course.submitted_notebook(root, me).read_bytes() == release
+    assert "not a plain file" in collected.stdout + collected.stderr
+    # collected again with --update, the earlier one collected before stays in submitted/
+    instructor(root, home, "collect", "--update")
+    assert course.submitted_notebook(root, me).read_bytes() == release
+
+
 def no_secret_in(root, secret) -> None:
     for path in (root / "submitted").rglob("*"):
         assert not path.is_symlink(), path
