@@ -90,6 +90,9 @@ class OptionalExchangeList(ExchangeList):
 MAX_DEPTH = 32
 # The key of a record whose folder name nbgrader cannot read (no time, or no time nbgrader can parse)
 UNREADABLE = "unreadable"
+# Files and folders in one submission: grading takes no more than handin.MAX_FILES files, and each entry
+# is written into submitted/ whatever its size
+MAX_ENTRIES = 10 * handin.MAX_FILES
 
 
 class Refused(Exception):
@@ -188,7 +191,8 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
     can change the folder while it is copied: anything that can no longer be
     read, or written where it goes, refuses the submission, with why.
     """
-    copied, left_out = [0], []
+    copied, left_out, entries_seen = [0], [], [0]
+    owner = [None]  # the submission folder's owner: every entry below it is theirs
 
     def wanted(name: str) -> bool:
         return not any(fnmatch.fnmatch(name, pattern) for pattern in ignore or []) and (
@@ -206,11 +210,18 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
             if not wanted(name):
                 continue
             where = f"{shown}/{name}"
+            entries_seen[0] += 1
+            if entries_seen[0] > MAX_ENTRIES:
+                raise Refused(f"it holds more than {MAX_ENTRIES} files and folders: ask the student to submit the "
+                              "notebook and the files it reads only")
             try:
                 info = os.stat(name, dir_fd=fd, follow_symlinks=False)
             except OSError as error:  # removed since the folder was listed, or in a folder that cannot be searched
                 raise Refused(f"{handin.shown_name(where)} could not be looked at ({error.strerror}): "
                               "ask the student to submit again") from None
+            if info.st_uid != owner[0]:  # a second name (hard link) of a file the student may not read
+                raise Refused(f"{handin.shown_name(where)} belongs to another user than the submission: nothing "
+                              "was read from it; ask the student to submit without it")
             if stat.S_ISDIR(info.st_mode):
                 child = open_entry(name, fd, os.O_DIRECTORY, where)
                 try:
@@ -233,14 +244,23 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
             if max_file_kb and info.st_size > 1000 * max_file_kb:
                 left_out.append(shown)  # as nbgrader: a file over CourseDirectory.max_file_size is left out
                 return
+            if info.st_uid != owner[0]:
+                raise Refused(f"{handin.shown_name(shown)} changed owner while it was collected: nothing was read "
+                              "from it; ask the student to submit again")
             copied[0] += info.st_size
             if max_dir_kb and copied[0] > 1000 * max_dir_kb:
                 raise Refused(f"the submission is over {max_dir_kb} kB (CourseDirectory.max_dir_size): "
                               "ask the student to submit the notebook alone")
             if target is None:
                 return
+            # the size looked at is all that is read: a file the student extends meanwhile is refused
+            remaining = info.st_size
             with written(open, shown, target, "xb") as out:
-                while chunk := os.read(source, 1024 * 1024):
+                while chunk := os.read(source, min(1024 * 1024, remaining + 1)):
+                    if len(chunk) > remaining:
+                        raise Refused(f"{handin.shown_name(shown)} grew while it was collected: "
+                                      "ask the student to submit again")
+                    remaining -= len(chunk)
                     out.write(chunk)
         finally:
             os.close(source)
@@ -264,6 +284,7 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
     except OSError as error:
         raise Refused(f"the submission folder could not be opened as a folder ({error.strerror})") from None
     try:
+        owner[0] = os.fstat(top).st_uid
         copy_folder(top, None if dest is None else Path(dest), os.path.basename(src))
     finally:
         os.close(top)
