@@ -17,6 +17,7 @@ it; what cannot be placed under either question is kept as written
 "about an hour", "1h30", "45") as a number of minutes.
 """
 
+import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -167,6 +168,8 @@ FILLER = re.compile(r"\b(?:about|around|approx(?:imately)?|roughly|maybe|perhaps
 PHRASES = [  # read before the numbers: each names a time in words
     (r"\b3\s+quarters\s+of\s+an\s+hour\b", "45 min"),
     (r"\b(?:an?|1)\s+hour\s+and\s+a\s+half\b", "90 min"),
+    (r"\b(?:an?|1)\s+hour\s+and\s+a\s+quarter\b", "75 min"),
+    (r"\b(?:an?|1)\s+hour\s+or\s+2\b", "90 min"),
     (rf"({NUMBER})\s*{HOURS}\s+and\s+a\s+half\b", lambda m: f"{float(m[1]) + 0.5} h"),
     (r"(\d+)\s+and\s+a\s+half\b", lambda m: f"{m[1]}.5"),
     (r"\b(?:a\s+)?half(?:\s+an|\s+of\s+an)?[\s-]+hour\b", "30 min"),
@@ -188,12 +191,23 @@ def fractions_as_decimals(text: str) -> str:
     """
     for fraction, decimal in VULGAR_FRACTIONS.items():
         text = text.replace(fraction, decimal)
-    text = re.sub(rf"(\d+)\s+{FRACTION}(?![\d/])", lambda m: str(int(m[1]) + int(m[2]) / int(m[3])), text)
+    text = re.sub(rf"(\d+)\s+(?:and\s+)?{FRACTION}(?![\d/])", lambda m: str(int(m[1]) + int(m[2]) / int(m[3])), text)
     text = re.sub(rf"(?<![\d.]){FRACTION}(?![\d/])", lambda m: str(int(m[1]) / int(m[2]))[1:], text)
-    text = re.sub(r"(\d{2,})\s*/\s*(\d{2,})", r"\1-\2", text)  # "30/40": minutes either way; "2/3" stays unread
-    # "1 hour .5", from "1 hour 1/2": the part after the hours is a part of an hour
+    text = re.sub(r"(\d+)\s+(?:and\s+)?(\.\d+)", lambda m: str(int(m[1]) + float(m[2])), text)  # "1 ½" is 1.5
+    text = re.sub(rf"({NUMBER})\s+of\s+(?:an?\s+|1\s+)?hour\b", r"\1 h", text)  # "3/4 of an hour"
+    return re.sub(r"(\d{2,})\s*/\s*(\d{2,})", r"\1-\2", text)  # "30/40": minutes either way; "2/3" stays unread
+
+
+def hours_and_a_part(text: str) -> str:
+    """"1 hour .5", from "1 hour 1/2" or "an hour and 3/4": the part after the hours is a part of an hour."""
     return re.sub(rf"({NUMBER})\s*{HOURS}\s+(?:and\s+)?(\.\d+)(?![\d.])(?!\s*(?:{HOURS}|{MINUTES})(?![a-z]))",
                   lambda m: f"{float(m[1]) + float(m[2])} h", text)
+
+
+def clock_range(match: re.Match) -> str:
+    """"10:00-11:30" is the 90 minutes between the two times."""
+    start, end = int(match[1]) * 60 + int(match[2]), int(match[3]) * 60 + int(match[4])
+    return f"{end - start} min" if end > start else match[0]
 
 
 def numbers_in_digits(text: str) -> str:
@@ -238,20 +252,43 @@ def minutes(answer: str) -> int | None:
     text = one_line(answer, MAX_TIME_TEXT + 1).casefold()
     if not text or len(text) > MAX_TIME_TEXT:
         return None
+    text = re.sub(r"\([^)]*\)", " ", text)  # "90 min (1.5 h)": a time restated in brackets is the same time
+    if UNKNOWN.search(text):
+        return None
     text = fractions_as_decimals(numbers_in_digits(text))
     text = re.sub(rf"\bbetween\s+({NUMBER})\s+and\s+({NUMBER})", r"\1-\2", text)
     if "/" in text:
         return None
     for pattern, replacement in PHRASES:
         text = re.sub(pattern, replacement, text)
+    text = hours_and_a_part(re.sub(r"\b(hrs?|mins?|h|m)\.", r"\1", text))  # "1 hr. 30"
+    text = re.sub(r"\b(\d{1,2}):([0-5]\d)\s*(?:-|–|—|to)\s*(\d{1,2}):([0-5]\d)\b", clock_range, text)
     text = re.sub(r"\b(\d{1,2}):([0-5]\d)\b", r"\1 h \2 min", text)  # "1:30"
     text = re.sub(HOURS_THEN_MINUTES, r"\1 h \2 min", text)
-    found = durations(text)
+    found = range_of_sums(text)
+    if found is None:
+        found = durations(text)
     if found is None:
         found = bare_number(text)
     if found is None or not 0 < found <= MAX_MINUTES:
         return None
-    return round(found)
+    return math.floor(found + 0.5)  # halves up: "1h15-1h30" is 83 min
+
+
+# Units the parser does not read, and "2x45 min": such an answer is left unread rather than misread
+UNKNOWN = re.compile(r"\b(?:days?|weeks?|seconds?|secs?)\b|\d\s*[x×*]\s*\d")
+# Two times joined as a range, each with its units: "1h15-1h30", "40 min to 1 h"
+RANGE_OF_SUMS = re.compile(r"\s*(?:-|–|—|\bto\b)\s*")
+
+
+def range_of_sums(text: str) -> float | None:
+    """The middle of a range whose two ends each name their units ("1 h 15 min - 1 h 30 min"); None
+    when the text is not two such ends."""
+    ends = RANGE_OF_SUMS.split(text)
+    if len(ends) != 2 or not all(DURATION.search(end) for end in ends):
+        return None
+    low, high = durations(ends[0]), durations(ends[1])
+    return (low + high) / 2
 
 
 # --- The class's answers together -----------------------------------------------------------------

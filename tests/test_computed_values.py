@@ -139,3 +139,4 @@ def test_is_a_recorded_value_read_back_as_data_only():
     assert computed_values.recorded({"metadata": {"course": {"computed": PLANTED}}}) == {"e1_output": 0.3}
     for hostile in ({"metadata": {"course": ["x"]}}, {"metadata": None}, {}, "not a notebook"):
         assert computed_values.recorded(hostile) == {}
+

@@ -340,3 +340,74 @@ def test_does_a_folder_without_search_permission_get_refused():
         assert result.returncode == 3, result.stderr[-1500:]
     finally:
         subprocess.run(["rm", "-rf", str(base)], check=True)
+
+
+def test_does_a_file_grown_while_collecting_stay_within_its_size(tmp_path, monkeypatch):
+    """The student extends a file (a sparse one costs nothing) right after collect has looked at its size."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "data.bin").write_bytes(b"x" * 10)
+    looked = os.fstat
+
+    def look_then_grow(fd):
+        info = looked(fd)
+        if stat.S_ISREG(info.st_mode):
+            os.truncate(src / "data.bin", 50 * 1024**2)
+        return info
+    monkeypatch.setattr(os, "fstat", look_then_grow)
+    try:
+        left_out = exchange.copy_plain_files(src, tmp_path / "dest", [], [], 100, 1000)
+    except exchange.Refused:
+        return
+    copied = tmp_path / "dest" / "data.bin"
+    assert not copied.exists() or copied.stat().st_size <= 100 * 1000, (left_out, copied.stat().st_size)
+
+
+def test_is_a_hard_link_to_someone_elses_file_refused(tmp_path):
+    """Where links to files one cannot read are allowed (fs.protected_hardlinks off), a student's submission
+    can hold a second name of a file only the collecting user may read; collect must not copy it."""
+    if os.geteuid() != 0:
+        pytest.skip("making a link to another user's file, and a folder of another user, needs root")
+    private = tmp_path / "gradebook-secret.json"
+    private.write_text("SECRET INPUTS OF THE COURSE")
+    os.chmod(private, 0o600)  # root's alone, as the course's key file
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "notes.txt").write_text("mine")
+    os.link(private, src / "data.json")
+    for path in (src, src / "notes.txt"):
+        os.chown(path, 4242, 4242)  # the student's
+    try:
+        exchange.copy_plain_files(src, tmp_path / "dest", [], [], 100_000, 1_000_000)
+    except exchange.Refused:
+        return
+    assert not (tmp_path / "dest" / "data.json").exists(), "another user's file was copied into submitted/"
+
+
+def test_is_a_submission_of_countless_empty_files_refused(tmp_path):
+    """Empty files weigh nothing against max_dir_size, yet each is a file written into submitted/; grading
+    refuses a hand-in of more than handin.MAX_FILES files anyway."""
+    from coursetools.engine import handin
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(20 * handin.MAX_FILES):
+        (src / f"{i}.txt").touch()
+    assert refusal_of(src, tmp_path / "dest")
+
+
+def test_does_a_refused_newer_submission_keep_the_older_one(hostile_inbound, tmp_path):
+    """An honest student submits again with a link in the folder (a data set linked from their home): the
+    newer submission is refused, and the one already collected, or the older one collect could take, stays."""
+    root, me, home = hostile_inbound["root"], hostile_inbound["me"], hostile_inbound["home"]
+    instructor(root, home, "collect")
+    assert course.submitted_notebook(root, me).is_file()
+    course_id = inbound_of(tmp_path, root).parent.name
+    newer = submission_in_inbound(tmp_path / "exchange", course_id, me, "2026-11-23 10:00:00.000000",
+                                  course.release_notebook(root).read_bytes())
+    (newer / "data.csv").symlink_to("/etc/hostname")
+    updated = instructor(root, home, "collect", "--update")
+    assert "Not collecting" in updated.stdout + updated.stderr
+    assert course.submitted_notebook(root, me).is_file(), "collect --update removed the collected submission"
+    subprocess.run(["rm", "-rf", str(root / "submitted" / me)], check=True)
+    again = instructor(root, home, "collect")
+    assert course.submitted_notebook(root, me).is_file(), (again.stdout + again.stderr)[-2000:]

@@ -130,6 +130,11 @@ def test_is_what_is_not_a_time_left_unread(text):
 @pytest.mark.parametrize("text, meant", [
     ("1 1/2 hours", 90), ("1 hour 1/2", 90), (".5 h", 30), ("between 1 and 2 hours", 90), ("30/40 min", 35),
     ("1½ h", 90), ("3/4 h", 45), ("2/3 of an hour", 40), ("1 hour and 30 minutes", 90), ("0.5h", 30),
+    ("1 ½ hours", 90), ("2 ¼ hours", 135), ("1 and 1/2 hours", 90), ("an hour and a quarter", 75),
+    ("3/4 of an hour", 45), ("an hour and 3/4", 105), ("10:00-11:30", 90), ("9:00 to 10:30", 90),
+    ("1h15-1h30", 83), ("1 h 15 min - 1 h 30 min", 83), ("1h to 1h30", 75), ("2h-2h30", 135),
+    ("1.5 hours (1 hour 30 mins)", 90), ("90 min (1.5 h)", 90), ("1 h (60 min)", 60), ("1 hr. 30", 90),
+    ("2x45 min", 90), ("an hour or two", 90), ("1 day and 2 hours", 1560),
 ])
 def test_is_a_time_read_as_meant_or_left_unread(text, meant):
     """A form the parser does not know may be left unread, never read as another time: a misread one moves
