@@ -365,7 +365,9 @@ HONEST_EDGE = {
 # --- Attacks on the sandbox the kernel leaves to the recheck (coursetools/engine/kernel_boot.py) ---
 
 # Every process the kernel may signal: the sandbox's first process, kept for the rerun, goes too
-KILL_EVERY_PROCESS = "import os, signal\nos.kill(-1, signal.SIGKILL)"
+# kill(-1) spares its caller: the kernel ends when ipykernel's own check finds its parent gone, up to a
+# second later, so the cell waits out that second: the cells after it never depend on the machine's speed
+KILL_EVERY_PROCESS = "import os, signal, time\nos.kill(-1, signal.SIGKILL)\ntime.sleep(5)"
 # A process that outlives the kernel, deaf to polite signals, and then keeps making the folder
 # the student's own cell makes: if it ran on into the rerun, that cell would raise there
 LEAVE_A_PROCESS = """import os, signal, time
