@@ -191,14 +191,32 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
     can change the folder while it is copied: anything that can no longer be
     read, or written where it goes, refuses the submission, with why.
     """
-    copied, left_out, entries_seen = [0], [], [0]
-    owner = [None]  # the submission folder's owner: every entry below it is theirs
+    try:
+        top = handin.open_folder(Path(src))
+    except OSError as error:
+        raise Refused(f"the submission folder could not be opened as a folder ({error.strerror})") from None
+    try:
+        copy = PlainCopy(os.fstat(top).st_uid, ignore, include, max_file_kb, max_dir_kb)
+        copy.folder(top, None if dest is None else Path(dest), os.path.basename(src))
+    finally:
+        os.close(top)
+    return copy.left_out
 
-    def wanted(name: str) -> bool:
-        return not any(fnmatch.fnmatch(name, pattern) for pattern in ignore or []) and (
-            not include or any(fnmatch.fnmatch(name, pattern) for pattern in include))
 
-    def copy_folder(fd: int, target: Path, shown: str, depth: int = 0) -> None:
+class PlainCopy:
+    """One submission's copy: what it has counted so far, and the rules each entry must meet."""
+
+    def __init__(self, owner: int, ignore, include, max_file_kb, max_dir_kb):
+        self.owner = owner  # the submission folder's owner: every entry below it is theirs
+        self.ignore, self.include = ignore or [], include or []
+        self.max_file_kb, self.max_dir_kb = max_file_kb, max_dir_kb
+        self.copied, self.entries, self.left_out = 0, 0, []
+
+    def wanted(self, name: str) -> bool:
+        return not any(fnmatch.fnmatch(name, pattern) for pattern in self.ignore) and (
+            not self.include or any(fnmatch.fnmatch(name, pattern) for pattern in self.include))
+
+    def folder(self, fd: int, target: Path | None, shown: str, depth: int = 0) -> None:
         if depth > MAX_DEPTH:
             raise Refused(f"its folders are nested more than {MAX_DEPTH} deep: ask the student to submit the "
                           "notebook and the files it reads only")
@@ -206,12 +224,10 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
             written(target.mkdir, shown, mode=0o755)
         with os.scandir(fd) as entries:
             names = sorted(entry.name for entry in entries)
-        for name in names:
-            if not wanted(name):
-                continue
+        for name in filter(self.wanted, names):
             where = f"{shown}/{name}"
-            entries_seen[0] += 1
-            if entries_seen[0] > MAX_ENTRIES:
+            self.entries += 1
+            if self.entries > MAX_ENTRIES:
                 raise Refused(f"it holds more than {MAX_ENTRIES} files and folders: ask the student to submit the "
                               "notebook and the files it reads only")
             try:
@@ -219,76 +235,70 @@ def copy_plain_files(src, dest, ignore, include, max_file_kb, max_dir_kb) -> lis
             except OSError as error:  # removed since the folder was listed, or in a folder that cannot be searched
                 raise Refused(f"{handin.shown_name(where)} could not be looked at ({error.strerror}): "
                               "ask the student to submit again") from None
-            if info.st_uid != owner[0]:  # a second name (hard link) of a file the student may not read
+            if info.st_uid != self.owner:  # a second name (hard link) of a file the student may not read
                 raise Refused(f"{handin.shown_name(where)} belongs to another user than the submission: nothing "
                               "was read from it; ask the student to submit without it")
             if stat.S_ISDIR(info.st_mode):
                 child = open_entry(name, fd, os.O_DIRECTORY, where)
                 try:
-                    copy_folder(child, target and target / name, where, depth + 1)
+                    self.folder(child, target and target / name, where, depth + 1)
                 finally:
                     os.close(child)
             elif stat.S_ISREG(info.st_mode):
-                copy_file(fd, name, target and target / name, where)
+                self.file(fd, name, target and target / name, where)
             else:
                 raise Refused(f"{handin.shown_name(where)} is {handin.kind_of(info.st_mode)}, not a plain file: "
                               "nothing it points to was read; ask the student to submit without it")
 
-    def copy_file(fd: int, name: str, target: Path, shown: str) -> None:
+    def file(self, fd: int, name: str, target: Path | None, shown: str) -> None:
         source = open_entry(name, fd, os.O_NONBLOCK, shown)
         try:
             info = os.fstat(source)
             if not stat.S_ISREG(info.st_mode):  # swapped after it was looked at
                 raise Refused(f"{handin.shown_name(shown)} changed into {handin.kind_of(info.st_mode)} "
                               "while it was collected: ask the student to submit again")
-            if max_file_kb and info.st_size > 1000 * max_file_kb:
-                left_out.append(shown)  # as nbgrader: a file over CourseDirectory.max_file_size is left out
+            if self.max_file_kb and info.st_size > 1000 * self.max_file_kb:
+                self.left_out.append(shown)  # as nbgrader: a file over CourseDirectory.max_file_size is left out
                 return
-            if info.st_uid != owner[0]:
+            if info.st_uid != self.owner:
                 raise Refused(f"{handin.shown_name(shown)} changed owner while it was collected: nothing was read "
                               "from it; ask the student to submit again")
-            copied[0] += info.st_size
-            if max_dir_kb and copied[0] > 1000 * max_dir_kb:
-                raise Refused(f"the submission is over {max_dir_kb} kB (CourseDirectory.max_dir_size): "
+            self.copied += info.st_size
+            if self.max_dir_kb and self.copied > 1000 * self.max_dir_kb:
+                raise Refused(f"the submission is over {self.max_dir_kb} kB (CourseDirectory.max_dir_size): "
                               "ask the student to submit the notebook alone")
-            if target is None:
-                return
-            # the size looked at is all that is read: a file the student extends meanwhile is refused
-            remaining = info.st_size
-            with written(open, shown, target, "xb") as out:
-                while chunk := os.read(source, min(1024 * 1024, remaining + 1)):
-                    if len(chunk) > remaining:
-                        raise Refused(f"{handin.shown_name(shown)} grew while it was collected: "
-                                      "ask the student to submit again")
-                    remaining -= len(chunk)
-                    out.write(chunk)
+            if target is not None:
+                copy_bytes(source, info.st_size, target, shown)
         finally:
             os.close(source)
 
-    def written(make, shown: str, *args, **kwargs):
-        try:
-            return make(*args, **kwargs)
-        except OSError as error:  # a path too long for the destination, for one
-            raise Refused(f"{handin.shown_name(shown)} could not be copied ({error.strerror}): "
-                          "ask the student to submit the notebook and the files it reads only") from None
 
-    def open_entry(name: str, fd: int, flags: int, shown: str) -> int:
-        try:
-            return os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | flags, dir_fd=fd)
-        except OSError as error:
-            raise Refused(f"{handin.shown_name(shown)} could not be opened as a plain file or folder "
-                          f"({error.strerror}): ask the student to submit again") from None
+def copy_bytes(source: int, size: int, target: Path, shown: str) -> None:
+    """The `size` bytes that were looked at, and no more: a file the student extends meanwhile is refused."""
+    remaining = size
+    with written(open, shown, target, "xb") as out:
+        while chunk := os.read(source, min(1024 * 1024, remaining + 1)):
+            if len(chunk) > remaining:
+                raise Refused(f"{handin.shown_name(shown)} grew while it was collected: "
+                              "ask the student to submit again")
+            remaining -= len(chunk)
+            out.write(chunk)
 
+
+def written(make, shown: str, *args, **kwargs):
     try:
-        top = handin.open_folder(Path(src))
+        return make(*args, **kwargs)
+    except OSError as error:  # a path too long for the destination, for one
+        raise Refused(f"{handin.shown_name(shown)} could not be copied ({error.strerror}): "
+                      "ask the student to submit the notebook and the files it reads only") from None
+
+
+def open_entry(name: str, fd: int, flags: int, shown: str) -> int:
+    try:
+        return os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | flags, dir_fd=fd)
     except OSError as error:
-        raise Refused(f"the submission folder could not be opened as a folder ({error.strerror})") from None
-    try:
-        owner[0] = os.fstat(top).st_uid
-        copy_folder(top, None if dest is None else Path(dest), os.path.basename(src))
-    finally:
-        os.close(top)
-    return left_out
+        raise Refused(f"{handin.shown_name(shown)} could not be opened as a plain file or folder "
+                      f"({error.strerror}): ask the student to submit again") from None
 
 
 def create_root(root: Path) -> None:
