@@ -185,6 +185,13 @@ def page_in(browser, allowed: tuple[str, ...], viewport=(1280, 900)):
         context.close()
 
 
+def menu(page, *labels: str) -> None:
+    """Choose from JupyterLab's menu bar as a person does: the menu, then each item in turn."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(labels[0])}$")).click()
+    for label in labels[1:]:
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$")).first.click()
+
+
 class Screenshots:
     """Numbered screenshots of one test's steps: browser-screenshots/<test>/01-<step>.png, ..."""
 

@@ -21,7 +21,7 @@ from nbgrader.api import Gradebook
 
 from coursetools import class_report, course, demo_students, notebooks, reflection
 
-from browser import Screenshots, chromium, jupyter, page_in
+from browser import Screenshots, chromium, jupyter, menu, page_in
 from conftest import copy_course, run_grade
 
 STUDENT = "browser_student"
@@ -41,6 +41,11 @@ def expected_outputs(release) -> dict[int, str]:
             assert release.cells[index - 1].cell_type == "code", f"cell {index}'s expected output follows no code"
             shown[index - 1] = found.group(1)
     return shown
+
+
+def figure_count(nb) -> int:
+    return sum(len(re.findall(r"!\[[^\]]*\]\(", cell.source)) + cell.source.count("<img")
+               for cell in nb.cells if cell.cell_type == "markdown")
 
 
 def answer_cells(release) -> dict[str, int]:
@@ -78,10 +83,15 @@ class Notebook:
         self.page.keyboard.insert_text(text)
         self.page.keyboard.press("Escape")
 
-    def menu(self, *labels: str) -> None:
-        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{labels[0]}$")).click()
-        for label in labels[1:]:
-            self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$")).first.click()
+    def figure_widths(self, expected: int) -> list[int]:
+        """Each figure's width once all `expected` are in the page and done loading (0: it did not load).
+
+        Markdown renders after the first cell appears: waiting for the count, not only for the images
+        already there, is what makes the check independent of the machine's speed."""
+        self.page.wait_for_function(
+            "n => { const images = [...document.querySelectorAll('.jp-RenderedMarkdown img')];"
+            " return images.length >= n && images.every(image => image.complete); }", arg=expected, timeout=30_000)
+        return self.page.eval_on_selector_all(".jp-RenderedMarkdown img", "images => images.map(i => i.naturalWidth)")
 
     def prompt(self, index: int) -> str:
         return self.cells.nth(index).locator(".jp-InputPrompt").inner_text().strip()
@@ -143,12 +153,8 @@ def student_walk(tmp_path_factory, release_nb):
         notebook = Notebook(page)
         notebook.cells.first.wait_for(timeout=60_000)
         notebook.wait_until_idle()
-        images = page.locator(".jp-RenderedMarkdown img")
-        images.last.scroll_into_view_if_needed()
-        page.wait_for_function("() => [...document.querySelectorAll('.jp-RenderedMarkdown img')]"
-                               ".every(img => img.complete)", timeout=30_000)
+        seen["figures"] = notebook.figure_widths(figure_count(release_nb))
         seen["cells"] = notebook.cells.count()
-        seen["figures"] = [img.evaluate("img => img.naturalWidth") for img in images.all()]
         shots.take(page, "opened")
 
         for grade_id, index in answers.items():
@@ -167,7 +173,7 @@ def student_walk(tmp_path_factory, release_nb):
         notebook.cells.nth(questions).locator(".jp-RenderedMarkdown", has_text=UNCLEAR).wait_for(timeout=30_000)
         shots.take(page, "questions-answered")
 
-        notebook.menu("Run", "Run All Cells")
+        menu(page, "Run", "Run All Cells")
         notebook.wait_for_every_code_cell(code_cells)
         notebook.wait_until_idle()
         seen["printed"] = {index: "\n".join(notebook.output_text(index)).strip()
@@ -194,7 +200,7 @@ def student_walk(tmp_path_factory, release_nb):
 
         notebook.type_into(bias_answer, release_nb.cells[bias_answer].source.replace(
             demo_students.STUB, demo_students.CORRECT["e1_bias_answer"]))
-        notebook.menu("Kernel", "Restart Kernel and Run All Cells…")
+        menu(page, "Kernel", "Restart Kernel and Run All Cells…")
         page.locator(".jp-Dialog .jp-mod-accept").click()
         notebook.wait_for_every_code_cell(code_cells)
         notebook.wait_until_idle()
@@ -217,8 +223,7 @@ def student_walk(tmp_path_factory, release_nb):
 
 def test_does_the_notebook_open_with_its_figures(student_walk, release_nb):
     assert student_walk["cells"] == len(release_nb.cells)
-    figures = sum(len(re.findall(r"!\[[^\]]*\]\(", cell.source)) + cell.source.count("<img")
-                  for cell in release_nb.cells if cell.cell_type == "markdown")
+    figures = figure_count(release_nb)
     assert figures and len(student_walk["figures"]) == figures
     assert all(width > 0 for width in student_walk["figures"]), "a figure did not load"
 
@@ -267,9 +272,10 @@ def notebook7_walk(student_walk, tmp_path_factory):
         page.goto(server.url(f"notebooks/{NOTEBOOK_PATH}"))
         notebook = Notebook(page)
         notebook.cells.first.wait_for(timeout=60_000)  # Validate runs on the server: no kernel to wait for
-        page.wait_for_function("() => [...document.querySelectorAll('.jp-RenderedMarkdown img')]"
-                               ".every(img => img.complete && img.naturalWidth > 0)", timeout=30_000)
-        seen["figures"] = page.locator(".jp-RenderedMarkdown img").count()
+        seen["figures"] = notebook.figure_widths(len(student_walk["figures"]))
+        shown = len(expected_outputs(notebooks.read(student_walk["workspace"] / NOTEBOOK_PATH)))
+        page.wait_for_function("n => document.querySelectorAll('.jp-OutputArea-output').length >= n",
+                               arg=shown, timeout=30_000)
         seen["outputs"] = page.locator(".jp-OutputArea-output").count()
         shots.take(page, "opened")
         page.get_by_role("button", name="Validate").click()
@@ -281,7 +287,7 @@ def notebook7_walk(student_walk, tmp_path_factory):
 
 
 def test_does_notebook7_show_and_validate_the_saved_notebook(notebook7_walk, student_walk):
-    assert notebook7_walk["figures"] == len(student_walk["figures"])
+    assert len(notebook7_walk["figures"]) == len(student_walk["figures"])
     assert notebook7_walk["outputs"] >= len(expected_outputs(notebooks.read(
         student_walk["workspace"] / NOTEBOOK_PATH)))
     assert "Success! Your notebook passes all the tests." in notebook7_walk["validate"]

@@ -25,7 +25,7 @@ from nbgrader.api import Gradebook
 
 from coursetools import course, demo_students, exchange, notebooks
 
-from browser import Screenshots, chromium, jupyter, page_in
+from browser import Screenshots, chromium, jupyter, menu, page_in
 from conftest import ROOT, copy_course, run_grade
 
 SECONDS = 120
@@ -53,8 +53,7 @@ def instructor(root, home, command, *options):
 
 def open_assignment_list(page, server):
     page.goto(server.url("lab"))
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Assignment List$")).click()
+    menu(page, "Nbgrader", "Assignment List")
     page.locator("#course_list_default").wait_for(timeout=60_000)
 
 
